@@ -1,0 +1,228 @@
+"""Derived theory: the Pareto frontier, the optimal pruning fraction and the smallest useful f."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+
+from . import theory as _th
+from ._validation import check_keep, check_real, check_theta
+
+__all__ = ["OptimalF", "ParetoFrontier", "eps_vs_f", "optimal_f", "pareto_frontier",
+           "smallest_useful_f"]
+
+
+@dataclass(frozen=True)
+class ParetoFrontier:
+    """Lower envelope over ``f`` of the theory curves ``eps(alpha_prune)``.
+
+    Attributes
+    ----------
+    alpha_prune : ndarray, shape (K,)
+        Grid of examples seen per dimension.
+    f_grid : ndarray, shape (F,)
+        The fractions allowed (the envelope depends on them: see theory.md).
+    eps_by_f : ndarray, shape (F, K)
+        ``eps`` of every curve.
+    eps : ndarray, shape (K,)
+        Envelope ``min_f eps``.
+    f_best : ndarray, shape (K,)
+        The minimising ``f`` at each ``alpha_prune``.
+    keep : str
+        Pruning rule.
+    theta : float
+        Probe angle in degrees.
+    """
+
+    alpha_prune: np.ndarray
+    f_grid: np.ndarray
+    eps_by_f: np.ndarray
+    eps: np.ndarray
+    f_best: np.ndarray
+    keep: str
+    theta: float
+
+
+def pareto_frontier(alpha_prune_grid, f_grid, keep="hard", theta_deg=0.0):
+    """Lower envelope over ``f`` of ``eps(alpha_prune)`` with the minimising ``f``.
+
+    Parameters
+    ----------
+    alpha_prune_grid : array_like, shape (K,)
+        Examples seen per dimension, each in [1e-3, 1e4].
+    f_grid : array_like, shape (F,)
+        Kept fractions in [1e-3, 1].
+    keep : {"hard", "easy", "random"}, default "hard"
+        Pruning rule.
+    theta_deg : float, default 0
+        Probe angle in degrees.
+
+    Returns
+    -------
+    ParetoFrontier
+    """
+    keep = check_keep(keep)
+    theta_deg = check_theta(theta_deg)
+    alpha = np.atleast_1d(np.asarray(alpha_prune_grid, dtype=float))
+    fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
+    if alpha.size == 0 or fs.size == 0:
+        raise ValueError("alpha_prune_grid and f_grid must be non-empty")
+    eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta_deg=theta_deg).eps
+                     for f in fs])
+    k = np.argmin(eps, axis=0)
+    return ParetoFrontier(alpha_prune=alpha, f_grid=fs, eps_by_f=eps,
+                          eps=eps[k, np.arange(alpha.size)], f_best=fs[k], keep=keep,
+                          theta=theta_deg)
+
+
+@dataclass(frozen=True)
+class OptimalF:
+    """The pruning fraction that minimises ``eps`` at fixed ``alpha_tot``.
+
+    Attributes
+    ----------
+    alpha_tot : float
+        Examples drawn per dimension.
+    keep : str
+        The rule that wins (``"hard"`` or ``"easy"``; for ``keep="best"`` the better of the two).
+    theta : float
+        Probe angle in degrees.
+    f : float
+        Optimal kept fraction.
+    eps : float
+        Error at the optimum.
+    eps_unpruned : float
+        Error with all the data (``f = 1``).
+    eps_hard, eps_easy : float
+        Best error of each rule (NaN for a rule that was not asked for).
+    f_hard, f_easy : float
+        Optimal fraction of each rule (NaN when not asked for).
+    """
+
+    alpha_tot: float
+    keep: str
+    theta: float
+    f: float
+    eps: float
+    eps_unpruned: float
+    eps_hard: float
+    eps_easy: float
+    f_hard: float
+    f_easy: float
+
+
+def eps_vs_f(alpha_tot, f_grid, keep="hard", theta_deg=0.0):
+    """``eps`` at fixed ``alpha_tot`` along a grid of ``f`` (continuation from large ``f``).
+
+    Parameters
+    ----------
+    alpha_tot : float
+        Examples drawn per dimension (``alpha_prune = f alpha_tot`` must lie in [1e-3, 1e4]).
+    f_grid : array_like, shape (F,)
+        Kept fractions in [1e-3, 1].
+    keep : {"hard", "easy", "random"}
+        Pruning rule.
+    theta_deg : float
+        Probe angle in degrees.
+
+    Returns
+    -------
+    ndarray, shape (F,)
+    """
+    fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
+    return np.array([_th.solve(alpha_tot=alpha_tot, f=float(f), keep=keep,
+                               theta_deg=theta_deg).eps for f in fs])
+
+
+def _optimal_one(alpha_tot, keep, theta_deg, f_min, n_grid):
+    fs = np.geomspace(f_min, 1.0, n_grid)
+    eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
+    i = int(np.argmin(eps))
+    lo, hi = fs[max(i - 1, 0)], fs[min(i + 1, fs.size - 1)]
+    if hi > lo:
+        res = minimize_scalar(
+            lambda lf: _th.solve(alpha_tot=alpha_tot, f=math.exp(lf), keep=keep,
+                                 theta_deg=theta_deg).eps,
+            bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": 1e-4})
+        if res.fun <= eps[i]:
+            return math.exp(res.x), float(res.fun)
+    return float(fs[i]), float(eps[i])
+
+
+def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25):
+    """The ``f`` minimising ``eps`` at fixed ``alpha_tot``, and which rule wins there.
+
+    Parameters
+    ----------
+    alpha_tot : float
+        Examples drawn per dimension, in (0, 1e4].
+    keep : {"best", "hard", "easy"}, default "best"
+        Rule to optimise; ``"best"`` optimises both and reports the winner.
+    theta_deg : float, default 0
+        Probe angle in degrees.
+    f_min : float, optional
+        Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``).
+    n_grid : int, default 25
+        Log-spaced scan of ``f`` before a bounded refinement around the best grid point.
+
+    Returns
+    -------
+    OptimalF
+    """
+    alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, high=_th.ALPHA_MAX, low_open=True)
+    theta_deg = check_theta(theta_deg)
+    if keep not in ("best", "hard", "easy"):
+        raise ValueError(f"keep must be one of best, hard, easy; got {keep!r}")
+    if f_min is None:
+        f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
+    f_min = check_real("f_min", f_min, low=max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot), high=1.0)
+    eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta_deg=theta_deg).eps
+    res = {}
+    for rule in (("hard", "easy") if keep == "best" else (keep,)):
+        res[rule] = _optimal_one(alpha_tot, rule, theta_deg, f_min, n_grid)
+    winner = min(res, key=lambda r: res[r][1])
+    nan = math.nan
+    return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=theta_deg, f=res[winner][0],
+                    eps=res[winner][1], eps_unpruned=eps1,
+                    eps_hard=res.get("hard", (nan, nan))[1], eps_easy=res.get("easy", (nan, nan))[1],
+                    f_hard=res.get("hard", (nan, nan))[0], f_easy=res.get("easy", (nan, nan))[0])
+
+
+def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25):
+    """Smallest ``f`` at which pruning is no worse than keeping all the data.
+
+    Scans ``f`` downwards from 1 and returns where ``eps(f)`` first rises above ``eps(f = 1)``
+    (by more than one part in 10^6, so the keep-hard plateau counts as "no worse"), refined by
+    bracketed root finding; returns the smallest ``f`` scanned when pruning never hurts.
+
+    Parameters
+    ----------
+    alpha_tot : float
+        Examples drawn per dimension.
+    keep : {"hard", "easy"}
+        Pruning rule.
+    theta_deg : float
+        Probe angle in degrees.
+    n_grid : int, default 25
+        Scan resolution.
+
+    Returns
+    -------
+    float
+    """
+    alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, high=_th.ALPHA_MAX, low_open=True)
+    f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
+    fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
+    eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta_deg=theta_deg).eps
+    eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
+    thr = eps1 * 1e-6
+    d = eps - eps1 - thr
+    for i in range(1, fs.size):
+        if d[i] > 0:
+            g = lambda lf: _th.solve(alpha_tot=alpha_tot, f=math.exp(lf), keep=keep,  # noqa: E731
+                                     theta_deg=theta_deg).eps - eps1 - thr
+            return math.exp(brentq(g, math.log(fs[i]), math.log(fs[i - 1]), xtol=1e-6))
+    return float(fs[-1])

@@ -1,0 +1,56 @@
+"""Pruning by the margin of a probe: keep the hardest, the easiest or a random subset."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_f, check_keep, check_int
+
+__all__ = ["n_kept", "prune"]
+
+
+def n_kept(p_tot, f):
+    """Number of examples kept: ``round(f * p_tot)`` (half to even), as an int."""
+    p_tot = check_int("p_tot", p_tot, minimum=1)
+    f = check_f(f)
+    k = int(round(f * p_tot))
+    if k < 1:
+        raise ValueError(f"f * P_tot must keep at least one example: f = {f:g} with P_tot = {p_tot} "
+                         f"keeps round({f * p_tot:g}) = 0; need f >= {0.5 / p_tot:g}")
+    return k
+
+
+def prune(X, probe, f, keep, *, rng=None):
+    """Indices of the examples kept by probe-margin pruning.
+
+    Parameters
+    ----------
+    X : ndarray, shape (P_tot, N)
+        Inputs.
+    probe : ndarray, shape (N,)
+        Probe vector; the score of example ``mu`` is ``|probe . x_mu|``.
+    f : float
+        Fraction kept, in (0, 1]; exactly ``round(f * P_tot)`` examples are kept.
+    keep : {"hard", "easy", "random"}
+        ``hard`` keeps the smallest scores, ``easy`` the largest, ``random`` a uniform subset.
+    rng : numpy.random.Generator, optional
+        Needed for ``keep="random"`` only.
+
+    Returns
+    -------
+    ndarray of int, shape (round(f * P_tot),)
+        Kept row indices in increasing order. Ties in the score are broken by the row index
+        (stable sort), so the result is deterministic.
+    """
+    keep = check_keep(keep)
+    X = np.asarray(X, dtype=np.float64)
+    k = n_kept(X.shape[0], f)
+    if keep == "random":
+        if rng is None:
+            raise ValueError("rng must be a numpy.random.Generator for keep='random'")
+        idx = rng.permutation(X.shape[0])[:k]
+    else:
+        score = np.abs(X @ np.asarray(probe, dtype=np.float64))
+        order = np.argsort(score if keep == "hard" else -score, kind="stable")
+        idx = order[:k]
+    return np.sort(idx)

@@ -1,0 +1,117 @@
+"""Independent references for the tests: the textbook unpruned max-margin learning curve.
+
+Nothing here imports :mod:`perceptron_pruning`. The replica-symmetric equations of the
+maximal-stability perceptron trained on ``P = alpha N`` teacher-labelled Gaussian examples
+(Gardner 1988; Opper, Kinzel, Kleinz & Nehl 1990) are written with ``t = |u|`` (density
+``2 phi(t)`` on ``[0, inf)``), ``m = kappa - R t``, ``s = sqrt(1 - R^2)`` and ``a = m / s``:
+
+1. ``1 - R^2 = alpha < (m^2 + s^2) Phi(a) + m s phi(a) >``
+2. ``R (1 - alpha <Phi(a)>) = alpha < t (m Phi(a) + s phi(a)) >``
+
+Equation 1 defines, for each ``R``, the largest margin ``kappa_1(R)`` reachable at that overlap;
+the student's margin is ``max_R kappa_1(R)`` and equation 2 is the stationarity condition of
+that maximum. We solve the variational form (nested scalar root finding and a bounded scalar
+maximisation), then check equation 2 separately, so a wrong branch cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import integrate, optimize, special
+
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _phi(x):
+    return _INV_SQRT2PI * math.exp(-0.5 * x * x)
+
+
+def _Phi(x):
+    return 0.5 * special.erfc(-x / _SQRT2)
+
+
+def _avg(fun, kappa, R):
+    """``< fun(t) >`` over ``t = |u|`` with density ``2 phi(t)``; breakpoints where ``m = 0``."""
+    s = math.sqrt(max(1.0 - R * R, 0.0))
+    pts = [kappa / R] if R > 0 and 0.0 < kappa / R < 12.0 else []
+    if s > 0 and pts:
+        pts += [max(pts[0] - 8 * s / R, 0.0) + 1e-300, min(pts[0] + 8 * s / R, 12.0)]
+    pts = sorted(set(p for p in pts if 0.0 < p < 12.0))
+
+    def integrand(t):
+        return 2.0 * _phi(t) * fun(t, kappa - R * t, s)
+
+    val, _ = integrate.quad(integrand, 0.0, 12.0, points=pts or None, limit=400,
+                            epsabs=1e-14, epsrel=1e-12)
+    return val
+
+
+def _eq1_terms(t, m, s):
+    a = m / s
+    return (m * m + s * s) * _Phi(a) + m * s * _phi(a)
+
+
+def _eq2_rhs(t, m, s):
+    a = m / s
+    return t * (m * _Phi(a) + s * _phi(a))
+
+
+def _n_support(t, m, s):
+    return _Phi(m / s)
+
+
+def _eq1_residual(kappa, R, alpha):
+    return (1.0 - R * R) - alpha * _avg(_eq1_terms, kappa, R)
+
+
+def kappa_at(R, alpha):
+    """Largest ``kappa`` satisfying equation 1 at overlap ``R`` (the residual decreases in kappa)."""
+    lo, hi = -1.0, 1.0
+    while _eq1_residual(lo, R, alpha) < 0.0:
+        lo *= 2.0
+    while _eq1_residual(hi, R, alpha) > 0.0:
+        hi *= 2.0
+    return optimize.brentq(_eq1_residual, lo, hi, args=(R, alpha), xtol=1e-15, rtol=1e-14)
+
+
+@dataclass(frozen=True)
+class Point:
+    """Replica-symmetric solution at one ``alpha``."""
+
+    alpha: float
+    R: float
+    kappa: float
+    eps: float
+    eq2_residual: float
+    support_per_dim: float
+
+
+def maxmargin_curve_point(alpha):
+    """Solve the unpruned max-margin equations at ``alpha = P / N``.
+
+    Maximises ``kappa_1(R)`` over ``R`` in ``(0, 1)``, parametrised by ``R = cos(pi e)`` so that
+    small errors ``e`` are resolved at large ``alpha``.
+    """
+    def neg_kappa(e):
+        return -kappa_at(math.cos(math.pi * e), alpha)
+
+    # Coarse scan in the error e = arccos(R)/pi (log-spaced), then a bounded refinement.
+    grid = np.geomspace(1e-5, 0.499, 60)
+    vals = [neg_kappa(e) for e in grid]
+    i = int(np.argmin(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(neg_kappa, bounds=(lo, hi), method="bounded",
+                                   options={"xatol": 1e-13 * max(1.0, 1.0 / alpha)})
+    e = float(res.x)
+    R = math.cos(math.pi * e)
+    kappa = -float(res.fun)
+    s = math.sqrt(1.0 - R * R)
+    lhs = R * (1.0 - alpha * _avg(_n_support, kappa, R))
+    rhs = alpha * _avg(_eq2_rhs, kappa, R)
+    del s
+    return Point(alpha=float(alpha), R=R, kappa=kappa, eps=e, eq2_residual=lhs - rhs,
+                 support_per_dim=alpha * _avg(_n_support, kappa, R))
