@@ -89,15 +89,16 @@ def _breakpoints(kappa, r, s, c1, c2, c0, ncon, nreg):
 
 
 @njit(cache=True, nogil=True)
-def averages(kappa, R, rho, cu, cw, c0, ncon, weight, gl_x, gl_w):
+def averages(kappa, R, rho, s, cu, cw, c0, ncon, weight, gl_x, gl_w):
     """Kept-law averages ``(<Phi(a)>, <u g>, <w g>, <(m^2+s^2)Phi + m s phi>)``.
 
-    ``g = m Phi(a) + s phi(a)``. Region ``k`` of the kept half-plane ``u > 0`` is
+    ``g = m Phi(a) + s phi(a)``, ``s = sqrt(1 - R^2 - rho^2)`` (given accurately by the caller). Region ``k`` of the kept half-plane ``u > 0`` is
     ``{c0[k,i] + cu[k,i] u + cw[k,i] w >= 0 for i < ncon[k]}``; ``weight`` is ``2 / f`` (or 2 when
     the law is not pruned). ``gl_x, gl_w`` are Gauss-Legendre nodes and weights on [-1, 1].
     """
-    s2 = 1.0 - R * R - rho * rho
-    s = math.sqrt(max(s2, 0.0))
+    # s is passed in, not recomputed as sqrt(1 - R^2 - rho^2): near R = 1 that difference loses
+    # most of its digits (at eps ~ 1e-5 only seven remain), and the equations need them all.
+    s2 = s * s
     r = math.sqrt(R * R + rho * rho)
     if r > 0.0:
         e1u, e1w = R / r, rho / r

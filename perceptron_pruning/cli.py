@@ -83,6 +83,111 @@ def _cmd_theory(args):
     return 0
 
 
+def _executor(args):
+    """Context manager yielding the executor named by --jobs / --dask (or None)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm():
+        if args.dask:
+            try:
+                from dask.distributed import Client, LocalCluster
+            except ImportError:
+                raise ValueError("--dask needs the optional extra: pip install "
+                                 "'perceptron-pruning[dask]'") from None
+            if args.dask == "local":
+                cluster = LocalCluster(n_workers=args.jobs or None, threads_per_worker=1,
+                                       processes=True, dashboard_address=None)
+                client = Client(cluster)
+            else:
+                cluster = None
+                try:
+                    client = Client(args.dask, timeout="5s")
+                except (OSError, TimeoutError) as exc:
+                    raise ValueError(f"cannot reach the Dask scheduler at {args.dask!r} "
+                                     f"({type(exc).__name__})") from None
+            try:
+                yield client.get_executor()
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        elif args.jobs and args.jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+                yield ex
+        else:
+            yield None
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs must be an integer >= 1, got {args.jobs}")
+    return cm()
+
+
+def _figure_config(args):
+    from .figures import FigureConfig
+
+    cfg = FigureConfig.quick() if args.quick else FigureConfig.full()
+    if args.n is not None:
+        if args.n < 2:
+            raise ValueError(f"--n must be an integer >= 2, got {args.n}")
+        cfg = FigureConfig(**{**cfg.__dict__, "n": args.n})
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise ValueError(f"--seeds must be an integer >= 1, got {args.seeds}")
+        cfg = FigureConfig(**{**cfg.__dict__, "replicates": args.seeds})
+    return cfg
+
+
+def _cmd_figures(args, names):
+    import time
+    from pathlib import Path
+
+    from .figures import FIGURES, make_figure
+
+    for name in names:
+        if name not in FIGURES:
+            raise ValueError(f"figure name must be one of {', '.join(FIGURES)}; got {name!r}")
+    cfg = _figure_config(args)
+    out = Path(args.out)
+    cache = None if args.no_cache else (Path(args.cache) if args.cache else out / ".cache")
+    with _executor(args) as ex:
+        for name in names:
+            t0 = time.perf_counter()
+            data = make_figure(name, out, cfg, cache_dir=cache, executor=ex,
+                               progress=None if args.progress else False)
+            notes = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                              for k, v in data.notes.items())
+            print(f"{name}: {out / (name + '.png')} ({time.perf_counter() - t0:.1f} s) {notes}")
+    return 0
+
+
+def _cmd_reproduce(args):
+    from .figures import FIGURES
+
+    return _cmd_figures(args, list(FIGURES))
+
+
+def _cmd_figure(args):
+    return _cmd_figures(args, args.names)
+
+
+def _add_figure_args(p):
+    p.add_argument("--quick", action="store_true",
+                   help="small N and few seeds (about a minute on 2 cores)")
+    p.add_argument("--out", default="figures", help="output folder (default figures/)")
+    p.add_argument("--jobs", type=int, default=None, help="local worker processes")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the sweeps on a Dask scheduler at ADDRESS, or 'local'")
+    p.add_argument("--n", type=int, default=None, help="override the simulation dimension N")
+    p.add_argument("--seeds", type=int, default=None, help="override the seeds per point")
+    p.add_argument("--cache", default=None,
+                   help="trial cache folder (default OUT/.cache); reruns resume from it")
+    p.add_argument("--no-cache", action="store_true", help="do not cache finished trials")
+    p.add_argument("--progress", action="store_true", help="force a progress bar")
+
+
 def _add_point_args(p, *, with_n=True):
     if with_n:
         p.add_argument("--n", type=int, default=400, help="input dimension N (default 400)")
@@ -114,6 +219,16 @@ def build_parser():
     p.add_argument("--alpha-tot", type=float, nargs="+", default=None,
                    help="examples drawn per dimension, instead of --alpha-prune")
     p.set_defaults(func=_cmd_theory)
+
+    p = sub.add_parser("reproduce", help="write every figure (PNG, PDF and CSV)")
+    _add_figure_args(p)
+    p.set_defaults(func=_cmd_reproduce)
+
+    p = sub.add_parser("figure", help="write the named figures")
+    p.add_argument("names", nargs="+", help="keep_hard, keep_easy, easy_vs_hard, "
+                                            "imperfect_metric, scaling")
+    _add_figure_args(p)
+    p.set_defaults(func=_cmd_figure)
     for extra in _EXTRA_COMMANDS:
         extra(sub)
     return parser

@@ -32,6 +32,7 @@ _GL_X, _GL_W = leggauss(12)
 ALPHA_MIN, ALPHA_MAX = 1e-3, 1e4
 F_MIN = 1e-3
 _RESIDUAL_TOL = 1e-11
+_NOISE_TOL = 1e-7  # residuals below this are accepted once Newton's step has stalled
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,17 @@ class _Model:
         # and rho = 0 by symmetry; the problem is then two-dimensional.
         self.planar = theta_deg in (0.0, 90.0) or keep == "random" or f == 1.0
 
-    def avg(self, kappa, R, rho):
-        return _k.averages(kappa, R, rho, self.cu, self.cw, self.c0, self.ncon, self.weight,
+    def avg(self, kappa, R, rho, s=None):
+        """Kept-law averages; pass ``s`` when it is known more accurately than
+        ``sqrt(1 - R^2 - rho^2)``."""
+        if s is None:
+            s = math.sqrt(max(1.0 - R * R - rho * rho, 0.0))
+        return _k.averages(kappa, R, rho, s, self.cu, self.cw, self.c0, self.ncon, self.weight,
                            _GL_X, _GL_W)
 
     def gbar(self, kappa, psi, chi):
         R, rho, s2 = _direction(psi, chi)
-        A0, Au, Aw, A3 = self.avg(kappa, R, rho)
+        A0, Au, Aw, A3 = self.avg(kappa, R, rho, math.sqrt(s2))
         return A3 / s2
 
     def residual(self, x, alpha):
@@ -168,7 +173,7 @@ class _Model:
         psi = math.exp(x[1])
         chi = 0.0 if self.planar else x[2]
         R, rho, s2 = _direction(psi, chi)
-        A0, Au, Aw, A3 = self.avg(kappa, R, rho)
+        A0, Au, Aw, A3 = self.avg(kappa, R, rho, math.sqrt(s2))
         G = A3 / s2
         DR = R * (G - A0) - Au  # (s^2 / 2) dGbar/dR
         Dr = rho * (G - A0) - Aw  # (s^2 / 2) dGbar/drho
@@ -232,6 +237,9 @@ def _newton(model, x0, alpha, *, max_iter=60):
             return x, nrm, False
         # Keep steps in log kappa and log psi moderate: they are multiplicative.
         scale = min(1.0, 1.0 / max(1e-300, float(np.max(np.abs(step)))))
+        if float(np.max(np.abs(step))) < 1e-11 and nrm < _NOISE_TOL:
+            # Round-off floor of the averages (extreme alpha or f): x is converged.
+            return x, nrm, True
         t = scale
         while t > 1e-6:
             xn = x + t * step
@@ -240,10 +248,10 @@ def _newton(model, x0, alpha, *, max_iter=60):
                 break
             t *= 0.5
         else:
-            return x, nrm, False
+            return x, nrm, nrm < _NOISE_TOL
         x, fx = xn, fn
     nrm = float(np.max(np.abs(fx)))
-    return x, nrm, nrm < _RESIDUAL_TOL
+    return x, nrm, nrm < _NOISE_TOL
 
 
 _PSI_SCAN = np.exp(np.linspace(math.log(1e-6), math.log(math.pi / 2 - 1e-6), 33))
@@ -377,7 +385,7 @@ def _point(model, alpha, x, res):
     kappa, psi = math.exp(x[0]), math.exp(x[1])
     chi = 0.0 if model.planar else float(x[2])
     R, rho, s2 = _direction(psi, chi)
-    A0, _, _, _ = model.avg(kappa, R, rho)
+    A0, _, _, _ = model.avg(kappa, R, rho, math.sqrt(s2))
     f = model.f
     return dict(alpha_prune=alpha, alpha_tot=alpha / f, R=R, rho=rho, kappa=kappa,
                 eps=psi / math.pi,
