@@ -92,7 +92,8 @@ def _breakpoints(kappa, r, s, c1, c2, c0, ncon, nreg):
 def averages(kappa, R, rho, s, cu, cw, c0, ncon, weight, gl_x, gl_w):
     """Kept-law averages ``(<Phi(a)>, <u g>, <w g>, <(m^2+s^2)Phi + m s phi>)``.
 
-    ``g = m Phi(a) + s phi(a)``, ``s = sqrt(1 - R^2 - rho^2)`` (given accurately by the caller). Region ``k`` of the kept half-plane ``u > 0`` is
+    ``g = m Phi(a) + s phi(a)``, ``s = sqrt(1 - R^2 - rho^2)`` (given accurately by the caller).
+    Region ``k`` of the kept half-plane ``u > 0`` is
     ``{c0[k,i] + cu[k,i] u + cw[k,i] w >= 0 for i < ncon[k]}``; ``weight`` is ``2 / f`` (or 2 when
     the law is not pruned). ``gl_x, gl_w`` are Gauss-Legendre nodes and weights on [-1, 1].
     """
@@ -165,3 +166,19 @@ def averages(kappa, R, rho, s, cu, cw, c0, ncon, weight, gl_x, gl_w):
             Aw += wt * g1 * (e1w * l * M0 + e1u * M1)
             A3 += wt * g3 * M0
     return A0, Au, Aw, A3
+
+
+@njit(cache=True, nogil=True)
+def gbar_scan(kappa, psis, chi, cu, cw, c0, ncon, weight, gl_x, gl_w):
+    """``Gbar = <G(a)>`` at direction ``(psi, chi)`` for every ``psi`` in ``psis`` (one call, so
+    the certification scan pays no per-point interpreter overhead)."""
+    out = np.empty(psis.shape[0])
+    sc = math.sin(chi)
+    cc = math.cos(chi)
+    for i in range(psis.shape[0]):
+        sp = math.sin(psis[i])
+        s = sp * cc
+        A3 = averages(kappa, math.cos(psis[i]), sp * sc, s, cu, cw, c0, ncon, weight, gl_x,
+                      gl_w)[3]
+        out[i] = A3 / (s * s)
+    return out

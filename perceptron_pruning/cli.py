@@ -1,4 +1,7 @@
-"""Command-line interface: ``perceptron-pruning SUBCOMMAND ...`` (also ``python -m perceptron_pruning``)."""
+"""Command-line interface: ``perceptron-pruning SUBCOMMAND ...``.
+
+Also available as ``python -m perceptron_pruning``.
+"""
 
 from __future__ import annotations
 
@@ -79,7 +82,8 @@ def _cmd_theory(args):
              f"{p.rho:+.6f}", f"{p.kappa:.6f}", f"{p.n_support:.4f}"] for p in pts]
     print(_table(["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "n_sv/N"], rows))
     if c.jumps:
-        print(f"note: the solution jumps (first-order transition) before grid points {list(c.jumps)}")
+        print("note: the solution jumps (first-order transition) before grid points "
+              f"{list(c.jumps)}")
     return 0
 
 

@@ -40,7 +40,7 @@ class Problem:
 
 
 def probe_vector(teacher, theta_deg, rng):
-    """Return ``(probe, perp)``: a unit probe at ``theta_deg`` to ``teacher`` and its orthogonal part.
+    """Return ``(probe, perp)``: a unit probe at ``theta_deg`` to ``teacher``, and its normal part.
 
     Parameters
     ----------
@@ -66,7 +66,8 @@ def probe_vector(teacher, theta_deg, rng):
     nrm = np.linalg.norm(g)
     if n == 1 or nrm == 0.0:
         if theta_deg != 0.0:
-            raise ValueError("theta_deg must be 0 when n = 1 (no direction orthogonal to the teacher)")
+            raise ValueError("theta_deg must be 0 when n = 1 "
+                             "(no direction is orthogonal to the teacher)")
         return teacher.copy(), np.zeros(n)
     perp = g / nrm
     th = np.deg2rad(theta_deg)

@@ -109,20 +109,18 @@ def _theory_rows(c, panel, series="theory", x="alpha_prune", **extra):
 
 def _learning_curves(keep, cfg, runner, name):
     rows = []
-    at_grid = np.geomspace(0.5, 40.0, cfg.n_theory)
+    a_max = 40.0
     for f in F_PAPER:
-        rows += _theory_rows(_th.curve(alpha_tot=at_grid, f=f, keep=keep), "a")
+        # Every curve spans the whole alpha_prune axis, so the frontier is their envelope.
+        ap = np.geomspace(0.5 * f, a_max, cfg.n_theory)
+        rows += _theory_rows(_th.curve(ap, f=f, keep=keep), "a")
     sims = runner.simulate(cfg, name, alpha_tot=cfg.alpha_tot_sim, f=F_PAPER, keep=keep)
     rows += _sim_rows(sims, "a")
-    ap = np.geomspace(0.5 * F_PAPER[-1], 40.0, cfg.n_theory)
+    ap = np.geomspace(0.5 * F_PAPER[-1], a_max, cfg.n_theory)
     pf = _fr.pareto_frontier(ap, F_PAPER, keep=keep)
-    # Envelope of the drawn curves only: a curve stops at the figure's largest alpha_tot.
-    fs = np.asarray(F_PAPER)[:, None]
-    eps = np.where(ap[None, :] / fs <= at_grid[-1] * (1 + 1e-12), pf.eps_by_f, np.inf)
-    k = np.argmin(eps, axis=0)
-    rows += [{"panel": "a", "series": "frontier", "keep": keep, "f": F_PAPER[kk], "theta": 0.0,
-              "alpha_tot": float(a / F_PAPER[kk]), "n": math.inf, "x": float(a),
-              "y": float(eps[kk, i]), "yerr": math.nan} for i, (a, kk) in enumerate(zip(ap, k))]
+    rows += [{"panel": "a", "series": "frontier", "keep": keep, "f": float(fb), "theta": 0.0,
+              "alpha_tot": float(a / fb), "n": math.inf, "x": float(a), "y": float(e),
+              "yerr": math.nan} for a, e, fb in zip(pf.alpha_prune, pf.eps, pf.f_best)]
     return FigureData(name, rows, _agreement(rows, sims, keep))
 
 
@@ -140,7 +138,8 @@ def _agreement(rows, sims, keep, theta=0.0):
 
 def compute_keep_hard(cfg=FigureConfig(), *, runner=None):
     """Keep-hard learning curves (perfect metric) for the paper's ``f`` values, with the
-    Pareto frontier and simulations; see :class:`FigureData`."""
+    Pareto frontier and simulations; see :class:`FigureData`.
+    """
     return _learning_curves("hard", cfg, runner or _Runner(), "keep_hard")
 
 
@@ -152,7 +151,8 @@ def compute_keep_easy(cfg=FigureConfig(), *, runner=None):
 def compute_easy_vs_hard(cfg=FigureConfig(), *, runner=None):
     """Keep easy against keep hard at fixed ``alpha_tot``: ``eps(f)`` for a few ``alpha_tot``
     (panel a), the rule that wins in the ``(alpha_tot, f)`` plane with the optimal ``f``
-    (panel b)."""
+    (panel b).
+    """
     runner = runner or _Runner()
     rows = []
     at_show = (1.0, 4.0, 16.0)
@@ -188,7 +188,8 @@ def compute_easy_vs_hard(cfg=FigureConfig(), *, runner=None):
 def compute_imperfect_metric(cfg=FigureConfig(), *, runner=None, theta=10.0):
     """Imperfect metric: the kept band (a), keep-hard curves at ``theta`` for
     ``f = 0.2 ... 1`` (b), Pareto frontiers per ``theta`` against unpruned (c) and the optimal
-    ``f`` along them (d)."""
+    ``f`` along them (d).
+    """
     runner = runner or _Runner()
     rows = []
     at_grid = np.geomspace(0.5, 40.0, cfg.n_theory)
@@ -385,7 +386,7 @@ def plot_imperfect_metric(data, *, fig=None):
     a.set_aspect("equal")
     a.set_xlim(-3, 3)
     a.set_ylim(-3, 3)
-    a.set_title(rf"(a) keep hard with a probe at $\theta$ = {math.degrees(th):.0f}$^\circ$, f = 0.3")
+    a.set_title(rf"(a) keep hard, probe at $\theta$ = {math.degrees(th):.0f}$^\circ$, f = 0.3")
     a.legend(fontsize=6.5, loc="lower left")
     _plot_curves(b, data, "b", F_IMPERFECT)
     b.set_title(rf"(b) keep hard, $\theta$ = {theta:g}$^\circ$")
@@ -443,7 +444,8 @@ def plot_scaling(data, *, fig=None):
              "Pareto frontier: faster than any power law\n"
              + rf"(local exponent $\nu$ reaches {n['frontier_max_local_nu']:.0f} at "
              + rf"$\alpha_{{prune}}$ = {n['fit_alpha_min']:.1f}-{n['fit_alpha_max']:.1f};" + "\n"
-             + rf"an exponential fit there misses by {n['frontier_exp_rms']:.2f} in $\ln\varepsilon$:"
+             + rf"an exponential fit there misses by {n['frontier_exp_rms']:.2f} "
+             + r"in $\ln\varepsilon$:"
              + "\nthe drop is steeper still)", transform=ax2.transAxes, ha="right", va="top",
              fontsize=7.5)
     return fig

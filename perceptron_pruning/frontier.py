@@ -187,7 +187,8 @@ def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25):
     nan = math.nan
     return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=theta_deg, f=res[winner][0],
                     eps=res[winner][1], eps_unpruned=eps1,
-                    eps_hard=res.get("hard", (nan, nan))[1], eps_easy=res.get("easy", (nan, nan))[1],
+                    eps_hard=res.get("hard", (nan, nan))[1],
+                    eps_easy=res.get("easy", (nan, nan))[1],
                     f_hard=res.get("hard", (nan, nan))[0], f_easy=res.get("easy", (nan, nan))[0])
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _mm_kernels as _k
+from ._validation import check_int
 
 __all__ = ["MaxMarginResult", "max_margin"]
 
@@ -34,7 +35,7 @@ class MaxMarginResult:
         Largest violation of the KKT conditions in the ``>= 1`` normalisation: primal
         ``max(0, 1 - y v . x)`` and complementarity ``a_mu |y_mu v . x_mu - 1| / max(a)``.
     iterations : int
-        Active-set iterations taken.
+        Pricing passes taken (each offers a block of violated constraints).
     """
 
     w: np.ndarray
@@ -63,14 +64,17 @@ def _check_xy(X, y):
     return X, y.astype(np.float64)
 
 
-def max_margin(X, y, *, tol=1e-10, max_iter=None, working_set=None):
+def max_margin(X, y, *, tol=1e-10, max_iter=None, working_set=None, block=32):
     """Exact maximum-margin perceptron through the origin.
 
-    Solves ``max_{|w|=1} min_mu y_mu w . x_mu`` (hard-margin SVM without bias) with a
-    Lawson-Hanson active-set method on the dual, restricted to a growing working set of the
-    least-stable examples; every sub-solve is exact (Cholesky factor of the support vectors' Gram
-    block, updated in O(k^2)). The answer carries a certificate: the dual bound and the KKT
-    violation.
+    Solves ``max_{|w|=1} min_mu y_mu w . x_mu`` (hard-margin SVM without bias) with a blocked
+    Lawson-Hanson active-set method on the dual: each pricing pass offers the ``block`` most
+    violated constraints at once, and every passive-set solve is exact (Cholesky factor of the
+    support vectors' Gram block, extended by blocks and downdated by Givens rotations). Pricing
+    scans all examples every few blocks and in between only the ``working_set`` least stable
+    ones; convergence is declared after a full scan. The answer carries a certificate: the dual
+    bound and the KKT violation. The computation is serial and deterministic: the same input
+    gives bit-identical output whatever runs in other threads.
 
     Parameters
     ----------
@@ -82,9 +86,12 @@ def max_margin(X, y, *, tol=1e-10, max_iter=None, working_set=None):
         Stop when every example has ``y v . x >= 1 - tol`` in the ``>= 1`` normalisation; the
         relative margin error is then at most about ``tol``.
     max_iter : int, optional
-        Cap on active-set iterations (default ``50 (P + N)``).
+        Cap on pricing passes (default ``50 (P + N)``).
     working_set : int, optional
-        Initial working-set size (default ``min(P, N + 50)``).
+        Length of the hot list of least-stable examples priced between full scans
+        (default ``min(P, N)``).
+    block : int, optional
+        Largest number of violated constraints offered per pricing pass (default 32).
 
     Returns
     -------
@@ -93,52 +100,42 @@ def max_margin(X, y, *, tol=1e-10, max_iter=None, working_set=None):
     Raises
     ------
     ValueError
-        If the shapes are wrong, an entry is NaN or inf, a label is not +-1, or the data are not
-        linearly separable through the origin.
+        If the shapes are wrong, an entry is NaN or inf, a label is not +-1, an option is out of
+        range, or the data are not linearly separable through the origin.
+    RuntimeError
+        If ``max_iter`` pricing passes do not reach the optimum.
     """
     X, y = _check_xy(X, y)
     if not (0.0 < tol < 1e-2):
         raise ValueError(f"tol must be in (0, 0.01), got {tol!r}")
     P, N = X.shape
+    max_iter = check_int("max_iter", 50 * (P + N) if max_iter is None else max_iter, minimum=1)
+    n_hot = check_int("working_set", min(P, N) if working_set is None else working_set,
+                      minimum=1)
+    block = check_int("block", block, minimum=1)
     Z = np.ascontiguousarray(X * y[:, None])
-    if max_iter is None:
-        max_iter = 50 * (P + N)
+    zz = np.empty(P)
+    _k.row_norms2(Z, zz)
     cap = min(P, N)
     a = np.zeros(P)
     pidx = np.zeros(cap, dtype=np.int64)
     in_p = np.zeros(P, dtype=np.bool_)
     L = np.zeros((cap, cap))
+    rp = np.arange(cap, dtype=np.int64)
+    c = np.zeros(cap)
     w = np.zeros(N)
     m = np.empty(P)
 
-    # Seed the working set with the least stable examples of the Hebbian direction.
+    # Rank the examples by their stability under the Hebbian direction: the first block (taken
+    # at w = 0, where every example is equally violated) is then its least stable examples.
     _k.margins(Z, Z.sum(axis=0), m)
-    k0 = min(P, working_set if working_set is not None else N + 50)
-    order = np.argsort(m, kind="stable")
-    in_w = np.zeros(P, dtype=np.bool_)
-    in_w[order[:k0]] = True
-    widx = np.empty(P, dtype=np.int64)
-    widx[:k0] = order[:k0]
-    n_w = k0
-    n_p = 0
-    total_it = 0
-    chunk = max(50, N // 2)
-    while True:
-        status, n_p, it = _k.active_set(Z, widx, n_w, a, pidx, n_p, in_p, L, w, tol,
-                                        max_iter - total_it)
-        total_it += it
-        if status == _k.NOT_SEPARABLE:
-            raise ValueError("data are not linearly separable through the origin")
-        if status == _k.MAX_ITER:
-            raise RuntimeError(f"max_margin did not converge in {max_iter} iterations")
-        _k.margins(Z, w, m)
-        viol = np.flatnonzero((m < 1.0 - tol) & ~in_w)
-        if viol.size == 0:
-            break
-        viol = viol[np.argsort(m[viol], kind="stable")[:chunk]]
-        widx[n_w:n_w + viol.size] = viol
-        in_w[viol] = True
-        n_w += viol.size
+    widx = np.argsort(m, kind="stable").astype(np.int64)
+    status, n_p, total_it = _k.active_set(Z, zz, widx, P, a, pidx, 0, in_p, L, rp, c, w, tol,
+                                          max_iter, block, n_hot)
+    if status == _k.NOT_SEPARABLE:
+        raise ValueError("data are not linearly separable through the origin")
+    if status == _k.MAX_ITER:
+        raise RuntimeError(f"max_margin did not converge in {max_iter} iterations")
 
     norm = np.sqrt(_k._dot(w, w))
     if norm == 0.0:

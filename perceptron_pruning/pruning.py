@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_f, check_keep, check_int
+from ._validation import check_f, check_int, check_keep
 
 __all__ = ["n_kept", "prune"]
 
@@ -15,7 +15,8 @@ def n_kept(p_tot, f):
     f = check_f(f)
     k = int(round(f * p_tot))
     if k < 1:
-        raise ValueError(f"f * P_tot must keep at least one example: f = {f:g} with P_tot = {p_tot} "
+        raise ValueError(f"f * P_tot must keep at least one example: f = {f:g} with "
+                         f"P_tot = {p_tot} "
                          f"keeps round({f * p_tot:g}) = 0; need f >= {0.5 / p_tot:g}")
     return k
 

@@ -20,7 +20,8 @@ __all__ = ["SimulationResult", "Trial", "run_trial", "simulate"]
 @dataclass(frozen=True)
 class Trial:
     """One seed's outcome. ``eps = arccos(R) / pi``; ``rho`` is the overlap with the probe's
-    direction orthogonal to the teacher; ``kappa`` the student's margin."""
+    direction orthogonal to the teacher; ``kappa`` the student's margin.
+    """
 
     seed: int
     eps: float
@@ -117,7 +118,8 @@ def _check_point(n, alpha_tot, f, keep, theta_deg):
     theta_deg = check_theta(theta_deg)
     p_tot = int(round(alpha_tot * n))
     if p_tot < 1:
-        raise ValueError(f"alpha_tot * n must be at least 1 example; got alpha_tot = {alpha_tot:g}, "
+        raise ValueError("alpha_tot * n must be at least 1 example; got "
+                         f"alpha_tot = {alpha_tot:g}, "
                          f"n = {n}")
     if n == 1 and theta_deg != 0.0:
         raise ValueError("theta_deg must be 0 when n = 1")

@@ -213,6 +213,10 @@ def run_sweep(tasks, *, cache_dir=None, executor: Executor | None = None, progre
     return [results[t] for t in tasks]
 
 
+def _sem(x):
+    return float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+
+
 def aggregate(rows):
     """Mean and standard error over replicates at each grid point.
 
@@ -236,12 +240,11 @@ def aggregate(rows):
         eps = np.array([r["eps"] for r in rs])
         rho = np.array([r["rho"] for r in rs])
         k = eps.size
-        sem = (lambda x: float(np.std(x, ddof=1) / math.sqrt(k)) if k > 1 else math.nan)
         out.append({"n": n, "alpha_tot": at, "f": f, "keep": keep, "theta": th,
                     "alpha_prune": rs[0]["alpha_prune"], "replicates": k,
-                    "eps_mean": float(eps.mean()), "eps_sem": sem(eps),
+                    "eps_mean": float(eps.mean()), "eps_sem": _sem(eps),
                     "R_mean": float(np.mean([r["R"] for r in rs])),
-                    "rho_mean": float(rho.mean()), "rho_sem": sem(rho),
+                    "rho_mean": float(rho.mean()), "rho_sem": _sem(rho),
                     "kappa_mean": float(np.mean([r["kappa"] for r in rs]))})
     return out
 

@@ -37,10 +37,10 @@ def _Phi(x):
 def _avg(fun, kappa, R):
     """``< fun(t) >`` over ``t = |u|`` with density ``2 phi(t)``; breakpoints where ``m = 0``."""
     s = math.sqrt(max(1.0 - R * R, 0.0))
-    pts = [kappa / R] if R > 0 and 0.0 < kappa / R < 12.0 else []
-    if s > 0 and pts:
-        pts += [max(pts[0] - 8 * s / R, 0.0) + 1e-300, min(pts[0] + 8 * s / R, 12.0)]
-    pts = sorted(set(p for p in pts if 0.0 < p < 12.0))
+    pts = []
+    if R > 0.0:
+        t0 = kappa / R  # where m = 0; the integrand changes over a width ~ s / R around it
+        pts = sorted(p for p in (t0 - 8.0 * s / R, t0, t0 + 8.0 * s / R) if 0.0 < p < 12.0)
 
     def integrand(t):
         return 2.0 * _phi(t) * fun(t, kappa - R * t, s)
@@ -69,7 +69,7 @@ def _eq1_residual(kappa, R, alpha):
 
 
 def kappa_at(R, alpha):
-    """Largest ``kappa`` satisfying equation 1 at overlap ``R`` (the residual decreases in kappa)."""
+    """Largest ``kappa`` satisfying equation 1 at overlap ``R`` (its residual falls with kappa)."""
     lo, hi = -1.0, 1.0
     while _eq1_residual(lo, R, alpha) < 0.0:
         lo *= 2.0
@@ -109,9 +109,7 @@ def maxmargin_curve_point(alpha):
     e = float(res.x)
     R = math.cos(math.pi * e)
     kappa = -float(res.fun)
-    s = math.sqrt(1.0 - R * R)
     lhs = R * (1.0 - alpha * _avg(_n_support, kappa, R))
     rhs = alpha * _avg(_eq2_rhs, kappa, R)
-    del s
     return Point(alpha=float(alpha), R=R, kappa=kappa, eps=e, eq2_residual=lhs - rhs,
                  support_per_dim=alpha * _avg(_n_support, kappa, R))

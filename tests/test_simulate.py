@@ -36,26 +36,33 @@ def test_reference_reproduces_known_limits():
 # Unpruned simulation against the replica curve.
 
 N = 400
-# Finite-size allowance: at N = 400 the mean error of the max-margin student differs from the
-# N -> infinity curve by O(1/N) corrections; we allow 3 % of the theoretical value on top of
-# 3 standard errors of the seed average. (Measured: deviations of 0-2.2 % at this N.)
-FINITE_SIZE_REL = 0.03
+# Finite-size allowance: at N = 400 the seed-averaged error of the max-margin student differs
+# from the N -> infinity curve by O(1/N) corrections. We allow 2 % of the theoretical value on
+# top of 3 standard errors of the seed average (measured: |deviation| < 1 % at this N, with 32-64
+# seeds). The margin gets the same allowance and the support-vector fraction 0.01 absolute.
+FINITE_SIZE_REL = 0.02
+SUPPORT_ABS = 0.01
 
 
-@pytest.mark.parametrize("alpha, n_seeds", [(1.0, 24), (2.0, 24), (10.0, 12)])
+def _sem(x):
+    x = np.asarray(x, dtype=float)
+    return float(np.std(x, ddof=1) / math.sqrt(x.size))
+
+
+@pytest.mark.parametrize("alpha, n_seeds", [(1.0, 64), (2.0, 64), (10.0, 48)])
 def test_unpruned_simulation_matches_learning_curve(alpha, n_seeds):
     theory = maxmargin_curve_point(alpha)
     res = simulate(N, alpha, f=1.0, seeds=n_seeds, n_threads=2)
     assert res.p_kept == res.p_tot == round(alpha * N)
     tol = 3.0 * res.eps_sem + FINITE_SIZE_REL * theory.eps
     assert abs(res.eps_mean - theory.eps) <= tol, (res.eps_mean, res.eps_sem, theory.eps)
-    ksem = res._sem(res.kappa)
-    assert abs(res.kappa_mean - theory.kappa) <= 3.0 * ksem + FINITE_SIZE_REL * theory.kappa
+    tol = 3.0 * _sem(res.kappa) + FINITE_SIZE_REL * theory.kappa
+    assert abs(res.kappa_mean - theory.kappa) <= tol, (res.kappa_mean, theory.kappa)
     sv = res.n_support / N
-    svsem = float(np.std(sv, ddof=1) / math.sqrt(sv.size))
-    assert abs(sv.mean() - theory.support_per_dim) <= 3.0 * svsem + 0.02
+    tol = 3.0 * _sem(sv) + SUPPORT_ABS
+    assert abs(sv.mean() - theory.support_per_dim) <= tol, (sv.mean(), theory.support_per_dim)
     # With the perfect metric (theta = 0) the probe's orthogonal direction is random: rho ~ 0.
-    assert abs(res.rho_mean) <= 4.0 * res._sem(res.rho) + 1e-3
+    assert abs(res.rho_mean) <= 4.0 * _sem(res.rho)
 
 
 def test_keep_random_at_f_one_is_the_unpruned_run():
