@@ -170,8 +170,10 @@ def averages(kappa, R, rho, s, cu, cw, c0, ncon, weight, gl_x, gl_w):
 
 @njit(cache=True, nogil=True)
 def gbar_scan(kappa, psis, chi, cu, cw, c0, ncon, weight, gl_x, gl_w):
-    """``Gbar = <G(a)>`` at direction ``(psi, chi)`` for every ``psi`` in ``psis`` (one call, so
-    the certification scan pays no per-point interpreter overhead)."""
+    """``Gbar = <G(a)>`` at direction ``(psi, chi)`` for every ``psi`` in ``psis``.
+
+    One call for the whole scan, so the certification pays no per-point interpreter overhead.
+    """
     out = np.empty(psis.shape[0])
     sc = math.sin(chi)
     cc = math.cos(chi)

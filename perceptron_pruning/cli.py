@@ -245,7 +245,10 @@ _EXTRA_COMMANDS: list = []
 def main(argv=None) -> int:
     """Run the CLI; returns the exit status (2 for bad input, printed as one line)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
+        return int(exc.code or 0)
     try:
         return int(args.func(args) or 0)
     except ValueError as exc:

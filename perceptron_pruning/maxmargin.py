@@ -103,7 +103,8 @@ def max_margin(X, y, *, tol=1e-10, max_iter=None, working_set=None, block=32):
         If the shapes are wrong, an entry is NaN or inf, a label is not +-1, an option is out of
         range, or the data are not linearly separable through the origin.
     RuntimeError
-        If ``max_iter`` pricing passes do not reach the optimum.
+        If ``max_iter`` pricing passes do not reach the optimum, or the certificate shows the
+        answer is not optimal (relative duality gap above ``max(1e-6, 1000 tol)``).
     """
     X, y = _check_xy(X, y)
     if not (0.0 < tol < 1e-2):
@@ -149,13 +150,19 @@ def max_margin(X, y, *, tol=1e-10, max_iter=None, working_set=None, block=32):
     kappa_upper = norm / asum
     mv = m * norm  # margins in the >= 1 normalisation
     kkt = max(0.0, float(1.0 - mv.min()), float(np.max(a * np.abs(mv - 1.0)) / a.max()))
+    gap = (kappa_upper - kappa) / kappa
+    if gap > max(1e-6, 1e3 * tol):
+        # Never hand back an uncertified answer (round-off could in principle stall the
+        # active set on its last violator).
+        raise RuntimeError(f"max_margin stopped short of the optimum: relative duality gap "
+                           f"{gap:.2e}, KKT violation {kkt:.2e}")
     return MaxMarginResult(
         w=w_unit,
         kappa=kappa,
         dual=a,
         n_support=int(np.count_nonzero(a > 0.0)),
         kappa_upper=float(kappa_upper),
-        duality_gap=float((kappa_upper - kappa) / kappa),
+        duality_gap=float(gap),
         kkt_violation=kkt,
         iterations=int(total_it),
     )

@@ -1,6 +1,10 @@
-"""Independent references for the tests: the textbook unpruned max-margin learning curve.
+"""Independent references for the tests; nothing here imports :mod:`perceptron_pruning`.
 
-Nothing here imports :mod:`perceptron_pruning`. The replica-symmetric equations of the
+- :func:`clarabel_max_margin`: the max-margin problem solved directly as a QP by Clarabel.
+- :func:`teacher_problem`: Gaussian inputs labelled by a random teacher, drawn with numpy.
+- :func:`maxmargin_curve_point`: the textbook unpruned max-margin learning curve.
+
+The replica-symmetric equations of the
 maximal-stability perceptron trained on ``P = alpha N`` teacher-labelled Gaussian examples
 (Gardner 1988; Opper, Kinzel, Kleinz & Nehl 1990) are written with ``t = |u|`` (density
 ``2 phi(t)`` on ``[0, inf)``), ``m = kappa - R t``, ``s = sqrt(1 - R^2)`` and ``a = m / s``:
@@ -20,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import integrate, optimize, special
 
 _SQRT2 = math.sqrt(2.0)
@@ -113,3 +118,40 @@ def maxmargin_curve_point(alpha):
     rhs = alpha * _avg(_eq2_rhs, kappa, R)
     return Point(alpha=float(alpha), R=R, kappa=kappa, eps=e, eq2_residual=lhs - rhs,
                  support_per_dim=alpha * _avg(_n_support, kappa, R))
+
+
+def clarabel_max_margin(X, y, *, tol=1e-11):
+    """Independent oracle: solve ``min |v|^2 / 2  s.t.  y_mu v . x_mu >= 1`` with Clarabel.
+
+    Returns ``(v, z)``: the primal solution and the constraint multipliers. The margin of the
+    max-margin perceptron is ``1 / |v|`` and its unit weight vector ``v / |v|``.
+    """
+    import clarabel
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    P, N = X.shape
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = tol
+    settings.tol_gap_rel = tol
+    settings.tol_feas = tol
+    settings.tol_ktratio = 1e-10
+    settings.max_iter = 500
+    settings.presolve_enable = False
+    solver = clarabel.DefaultSolver(
+        sp.identity(N, format="csc"), np.zeros(N),
+        sp.csc_matrix(-(X * y[:, None])), -np.ones(P),
+        [clarabel.NonnegativeConeT(P)], settings,
+    )
+    sol = solver.solve()
+    assert str(sol.status) == "Solved", f"oracle failed: {sol.status}"
+    return np.array(sol.x), np.array(sol.z)
+
+
+def teacher_problem(rng, n, p):
+    """``p`` Gaussian inputs in ``n`` dimensions labelled by a random teacher (no package code)."""
+    t = rng.standard_normal(n)
+    X = rng.standard_normal((p, n))
+    y = np.where(X @ t >= 0.0, 1.0, -1.0)
+    return X, y

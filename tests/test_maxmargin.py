@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import clarabel_max_margin, teacher_problem
+from reference import clarabel_max_margin, teacher_problem
 
 from perceptron_pruning import make_problem, max_margin, prune
 
@@ -177,6 +177,27 @@ def test_repeatable_and_thread_independent():
         assert r.kappa == ref.kappa and r.iterations == ref.iterations
 
 
+@pytest.mark.parametrize("opts", [dict(block=1), dict(block=3), dict(block=500),
+                                  dict(working_set=1), dict(working_set=7, block=2),
+                                  dict(working_set=10_000)])
+def test_solver_options_do_not_change_the_answer(opts):
+    rng = np.random.default_rng(12)
+    X, y = teacher_problem(rng, 40, 400)
+    ref = max_margin(X, y)
+    res = max_margin(X, y, **opts)
+    assert res.kappa == pytest.approx(ref.kappa, rel=1e-12)
+    np.testing.assert_allclose(res.w, ref.w, atol=1e-10)
+    _check_kkt(X, y, res)
+
+
+@pytest.mark.parametrize("opts, name", [(dict(block=0), "block"), (dict(block=2.5), "block"),
+                                        (dict(working_set=0), "working_set"),
+                                        (dict(max_iter=0), "max_iter")])
+def test_bad_options_raise(opts, name):
+    with pytest.raises(ValueError, match=name):
+        max_margin(np.eye(2), [1, 1], **opts)
+
+
 def test_accepts_lists_and_integer_labels():
     res = max_margin([[1.0, 2.0], [2.0, -1.0]], [1, -1])
     assert res.w.shape == (2,) and res.dual.shape == (2,)
@@ -245,4 +266,4 @@ def test_iteration_cap_raises_runtime_error():
     rng = np.random.default_rng(11)
     X, y = teacher_problem(rng, 20, 200)
     with pytest.raises(RuntimeError, match="converge"):
-        max_margin(X, y, max_iter=3)
+        max_margin(X, y, max_iter=2, block=1)
