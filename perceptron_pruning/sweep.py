@@ -255,6 +255,7 @@ def write_csv(rows, path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would make shared results unreadable to others
     with os.fdopen(fd, "w", newline="") as fh:
         if rows:
             w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n")
