@@ -137,10 +137,16 @@ def eps_vs_f(alpha_tot, f_grid, keep="hard", theta_deg=0.0):
                                theta_deg=theta_deg).eps for f in fs])
 
 
-def _optimal_one(alpha_tot, keep, theta_deg, f_min, n_grid):
+def _optimal_one(alpha_tot, keep, theta_deg, f_min, n_grid, rtol):
     fs = np.geomspace(f_min, 1.0, n_grid)
     eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
     i = int(np.argmin(eps))
+    tied = np.flatnonzero(eps <= eps[i] * (1.0 + rtol))
+    if tied.size > 1:
+        # A plateau (keep hard keeps every support vector down to f_c): report its smallest f,
+        # the most data one can drop at no cost, rather than an arbitrary point on it.
+        j = int(tied.min())
+        return float(fs[j]), float(eps[j])
     lo, hi = fs[max(i - 1, 0)], fs[min(i + 1, fs.size - 1)]
     if hi > lo:
         res = minimize_scalar(
@@ -152,7 +158,7 @@ def _optimal_one(alpha_tot, keep, theta_deg, f_min, n_grid):
     return float(fs[i]), float(eps[i])
 
 
-def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25):
+def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25, rtol=1e-9):
     """The ``f`` minimising ``eps`` at fixed ``alpha_tot``, and which rule wins there.
 
     Parameters
@@ -167,6 +173,9 @@ def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25):
         Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``).
     n_grid : int, default 25
         Log-spaced scan of ``f`` before a bounded refinement around the best grid point.
+    rtol : float, default 1e-9
+        Errors within this relative tolerance tie. On a plateau of ties the smallest ``f`` is
+        reported; between rules, a tie goes to the one keeping fewer examples.
 
     Returns
     -------
@@ -182,8 +191,9 @@ def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25):
     eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta_deg=theta_deg).eps
     res = {}
     for rule in (("hard", "easy") if keep == "best" else (keep,)):
-        res[rule] = _optimal_one(alpha_tot, rule, theta_deg, f_min, n_grid)
-    winner = min(res, key=lambda r: res[r][1])
+        res[rule] = _optimal_one(alpha_tot, rule, theta_deg, f_min, n_grid, rtol)
+    best = min(r[1] for r in res.values())
+    winner = min((r for r in res if res[r][1] <= best * (1.0 + rtol)), key=lambda r: res[r][0])
     nan = math.nan
     return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=theta_deg, f=res[winner][0],
                     eps=res[winner][1], eps_unpruned=eps1,
@@ -192,12 +202,14 @@ def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25):
                     f_hard=res.get("hard", (nan, nan))[0], f_easy=res.get("easy", (nan, nan))[0])
 
 
-def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25):
+def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25, rtol=1e-6):
     """Smallest ``f`` at which pruning is no worse than keeping all the data.
 
-    Scans ``f`` downwards from 1 and returns where ``eps(f)`` first rises above ``eps(f = 1)``
-    (by more than one part in 10^6, so the keep-hard plateau counts as "no worse"), refined by
-    bracketed root finding; returns the smallest ``f`` scanned when pruning never hurts.
+    Scans ``f`` downwards from 1 and returns where ``eps(f)`` first rises above
+    ``eps(f = 1) (1 + rtol)``, refined by bracketed root finding; returns the smallest ``f``
+    scanned when pruning never hurts. The answer depends on ``rtol``: with the perfect metric
+    and keep hard, ``f alpha_tot`` at the edge levels off near 6.6 for ``rtol = 1e-6`` (the exact
+    edge of the plateau) and near 3.6-3.8 for ``rtol = 0.01`` (a 1% loss).
 
     Parameters
     ----------
@@ -209,6 +221,8 @@ def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25):
         Probe angle in degrees.
     n_grid : int, default 25
         Scan resolution.
+    rtol : float, default 1e-6
+        Relative rise of ``eps`` that counts as "worse".
 
     Returns
     -------
@@ -219,7 +233,8 @@ def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25):
     fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
     eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta_deg=theta_deg).eps
     eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
-    thr = eps1 * 1e-6
+    rtol = check_real("rtol", rtol, low=0.0, high=1.0)
+    thr = eps1 * rtol
     d = eps - eps1 - thr
     for i in range(1, fs.size):
         if d[i] > 0:

@@ -93,6 +93,21 @@ class SimulationResult:
         """Mean overlap with the probe's orthogonal direction."""
         return float(np.mean(self.rho))
 
+    @property
+    def R_sem(self) -> float:
+        """Standard error of ``R_mean``."""
+        return self._sem(self.R)
+
+    @property
+    def kappa_sem(self) -> float:
+        """Standard error of ``kappa_mean``."""
+        return self._sem(self.kappa)
+
+    @property
+    def rho_sem(self) -> float:
+        """Standard error of ``rho_mean``."""
+        return self._sem(self.rho)
+
     def trials(self) -> list[Trial]:
         """Per-seed outcomes as a list of :class:`Trial`."""
         return [Trial(int(s), float(e), float(r), float(k), float(p), int(ns))
