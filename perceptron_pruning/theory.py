@@ -80,8 +80,9 @@ class TheoryPoint:
 class TheoryCurve:
     """Solutions along a grid of ``alpha_prune`` (arrays of shape ``(K,)``, grid order kept).
 
-    ``jumps`` lists grid indices ``i`` where the solution jumps between ``i - 1`` and ``i``
-    (a first-order transition: the minimiser moved to another basin).
+    ``jumps`` lists grid indices ``i`` where the root continued from ``i - 1`` was rejected
+    (spurious, or Newton failed) and the variational problem was solved afresh: a true
+    first-order transition, where the minimiser moves to another basin, shows up here.
     """
 
     f: float
@@ -368,7 +369,7 @@ def _solve_one(model, alpha, x0=None):
             x0, res, jumped = _solve_one(model, a, x0)
         return x0, res, False
     x, res, ok = _newton(model, x0, alpha)
-    if ok and (model.planar or True):
+    if ok:
         good, (pb, cb) = _certified(model, x, alpha)
         if good:
             return _pad(x), res, False
