@@ -20,12 +20,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _json_default(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    raise TypeError(type(x))
-
-
 def _clean(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
@@ -37,7 +31,7 @@ def _clean(obj):
 
 
 def _print_json(obj):
-    print(json.dumps(_clean(obj), indent=None, default=_json_default))
+    print(json.dumps(_clean(obj)))
 
 
 def _table(header, rows):

@@ -230,10 +230,10 @@ def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25, rtol=
     """
     alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, high=_th.ALPHA_MAX, low_open=True)
     f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
-    fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
-    eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta_deg=theta_deg).eps
-    eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
     rtol = check_real("rtol", rtol, low=0.0, high=1.0)
+    fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
+    eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
+    eps1 = float(eps[0])  # fs[0] = 1: no pruning
     thr = eps1 * rtol
     d = eps - eps1 - thr
     for i in range(1, fs.size):

@@ -21,14 +21,6 @@ TOP_KEYS = {"n", "alpha_tot", "alpha_prune", "f", "keep", "theta", "seeds", "eps
 SEED_KEYS = {"seed", "eps", "R", "kappa", "rho", "n_support"}
 
 
-def _status(argv):
-    """Exit status of ``main(argv)``, whether returned or raised by argparse."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
 def test_simulate_prints_a_table(capsys):
     assert main(["simulate", *POINT]) == 0
     out, err = capsys.readouterr()
@@ -85,7 +77,7 @@ def test_single_seed_json_has_null_sem(capsys):
     ["--n", "30", "--alpha-tot", "3", "--bogus"],
 ])
 def test_bad_input_exits_2_with_one_line(capsys, extra):
-    assert _status(["simulate", *extra]) == 2
+    assert main(["simulate", *extra]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err

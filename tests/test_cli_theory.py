@@ -20,14 +20,6 @@ JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "R", "rho", "kapp
 HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "n_sv/N"]
 
 
-def _status(argv):
-    """Exit status of ``main(argv)``, whether returned or raised by argparse."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
 def _table_rows(out):
     lines = out.strip().splitlines()
     i = next(k for k, line in enumerate(lines) if line.split() == HEADER)
@@ -107,7 +99,7 @@ def test_theory_defaults_are_the_unpruned_curve(capsys):
     (["--alpha-prune", "nan"], "alpha_prune"),
 ])
 def test_theory_bad_input_is_one_line_and_status_2(capsys, extra, needle):
-    assert _status(["theory", *extra]) == 2
+    assert main(["theory", *extra]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     lines = err.strip().splitlines()
