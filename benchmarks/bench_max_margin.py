@@ -58,8 +58,8 @@ TARGET_ERR = 1e-8
 def make_instance(n, alpha_tot, f, keep, seed):
     """Teacher-student data pruned by the perfect metric, from ``default_rng(seed)``."""
     rng = np.random.default_rng(seed)
-    prob = make_problem(n, int(round(alpha_tot * n)), 0.0, rng)
-    idx = prune(prob.X, prob.probe, f, keep, rng=rng)
+    prob = make_problem(n, int(round(alpha_tot * n)), theta=0.0, rng=rng)
+    idx = prune(prob.X, prob.probe, f=f, keep=keep, rng=rng)
     return prob.X[idx], prob.y[idx]
 
 

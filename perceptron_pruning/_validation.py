@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 
 import numpy as np
 
 KEEP_RULES = ("hard", "easy", "random")
 
 
-def check_int(name: str, value, *, minimum: int) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer ``>= minimum``."""
+def check_int(name: str, value, *, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in ``[minimum, maximum]``."""
+    rng = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
     return int(value)
 
 
@@ -45,9 +48,25 @@ def check_keep(keep) -> str:
     return keep
 
 
-def check_theta(theta_deg) -> float:
+def check_theta(theta) -> float:
     """Probe angle in degrees, in [0, 90]."""
-    return check_real("theta_deg", theta_deg, low=0.0, high=90.0)
+    return check_real("theta", theta, low=0.0, high=90.0)
+
+
+def renamed_theta(func):
+    """Accept the old keyword ``theta_deg`` for ``theta`` (degrees), with a FutureWarning."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if "theta_deg" in kwargs:
+            if "theta" in kwargs:
+                raise ValueError("give theta (degrees), not both theta and theta_deg")
+            warnings.warn(f"{func.__name__}(theta_deg=...) is renamed theta=... (degrees)",
+                          FutureWarning, stacklevel=2)
+            kwargs["theta"] = kwargs.pop("theta_deg")
+        return func(*args, **kwargs)
+
+    return wrapper
 
 
 def check_f(f) -> float:

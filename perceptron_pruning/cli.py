@@ -1,6 +1,8 @@
 """Command-line interface: ``perceptron-pruning SUBCOMMAND ...``.
 
-Also available as ``python -m perceptron_pruning``.
+Also available as ``python -m perceptron_pruning``. Every input ends either in a result (status 0)
+or in one line on stderr and status 2: usage errors, invalid parameters (``ValueError`` from the
+engine), output folders that cannot be written and requests too large for memory.
 """
 
 from __future__ import annotations
@@ -10,14 +12,45 @@ import json
 import math
 import sys
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
+
+PROG = "perceptron-pruning"
+MAX_SEEDS = 1_000_000
+MAX_JOBS = 1024
+MAX_N = 1_000_000
+MAX_SEED = 2**64 - 1  # root seeds are uint64
+_PROGRESS_HELP = "progress bar on stderr (default: only when stderr is a terminal)"
+
+
+def _one_line(text) -> str:
+    """``text`` with line breaks and other control characters escaped, so it prints as one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text).strip())
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit status 2."""
 
     def error(self, message):  # pragma: no cover - exercised through main()
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
+
+
+def _int_in(low: int, high: int):
+    """Parse an argparse integer in ``[low, high]``, with a message naming the range."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            # Huge integers are refused here and never reach numpy; long input is cut short.
+            shown = text if len(text) <= 30 else text[:27] + "..."
+            raise argparse.ArgumentTypeError(f"must be an integer in {low}..{high}, "
+                                             f"got {shown!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
 
 
 def _clean(obj):
@@ -25,7 +58,7 @@ def _clean(obj):
         return None
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
+    if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
     return obj
 
@@ -41,23 +74,97 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+# Column order of the tables; a learner's other quantities follow in their own order.
+_ORDER = ("eps", "R", "rho", "kappa", "n_support", "alpha_support")
+
+
+def _columns(values) -> list:
+    """Table columns for a learner's quantities (``residual`` is left to ``--json``)."""
+    keys = [k for k in _ORDER if k in values]
+    return keys + [k for k in values if k not in keys and k != "residual"]
+
+
+def _fmt(key, value, *, theory=False) -> str:
+    """One table cell: counts as integers, overlaps signed, more digits for theory."""
+    if key == "n_support":
+        return str(int(value)) if math.isfinite(value) else "nan"
+    if key == "alpha_support":
+        return f"{value:.4f}"
+    digits = (8 if key in ("eps", "R") else 6) if theory else 5
+    sign = "+" if key == "rho" else ""
+    return f"{value:{sign}.{digits}f}"
+
+
+def _check_plugins(args):
+    """Raise ``ValueError`` naming the registered choices for an unknown learner or metric.
+
+    Checked at run time, not with argparse ``choices``: plug-ins may be registered after the
+    parser is built.
+    """
+    from .registry import get_learner, get_metric
+
+    get_learner(args.learner)
+    get_metric(args.metric)
+
+
+def _writable_dir(path, what):
+    """Create folder ``path`` (and its parents) and check a file can be written in it."""
+    import tempfile
+    from pathlib import Path
+
+    if not str(path).strip():
+        raise ValueError(f"the {what} must not be empty")
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(f"cannot write to the {what} {str(path)!r}: {reason}") from None
+    return path
+
+
+# ----------------------------------------------------------------------------- simulate
+
+
 def _cmd_simulate(args):
+    from concurrent.futures import ThreadPoolExecutor
+
     from .simulate import simulate
 
-    res = simulate(args.n, args.alpha_tot, args.f, args.keep, args.theta, args.seeds,
-                   n_threads=args.threads)
+    _check_plugins(args)
+    jobs = args.jobs
+    if args.threads is not None:
+        jobs = args.threads if jobs is None else jobs
+    kwargs = dict(f=args.f, keep=args.keep, theta=args.theta, learner=args.learner,
+                  metric=args.metric, seeds=args.seeds, seed=args.seed, sampling=args.sampling,
+                  progress=args.progress)
+    if jobs is None:  # the engine's default: one thread per core
+        res = simulate(args.n, args.alpha_tot, **kwargs)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as ex:
+            res = simulate(args.n, args.alpha_tot, executor=ex, **kwargs)
+    if args.threads is not None:  # after the run, so an error stays the only line on stderr
+        print(f"{PROG} simulate: warning: --threads is deprecated; use --jobs", file=sys.stderr)
+    d = res.to_dict()
     if args.json:
-        _print_json(res.to_dict())
+        _print_json(d)
         return 0
-    print(f"N = {res.n}, alpha_tot = {res.alpha_tot:g} (P_tot = {res.p_tot}), f = {res.f:g} "
-          f"(P = {res.p_kept}, alpha_prune = {res.alpha_prune:g}), keep {res.keep}, "
-          f"theta = {res.theta:g} deg")
-    rows = [[str(t.seed), f"{t.eps:.5f}", f"{t.R:.5f}", f"{t.kappa:.5f}", f"{t.rho:+.5f}",
-             str(t.n_support)] for t in res.trials()]
-    print(_table(["seed", "eps", "R", "kappa", "rho", "n_support"], rows))
-    print(f"eps = {res.eps_mean:.5f} +- {res.eps_sem:.5f} (mean +- s.e.m. over {res.seeds.size} "
-          f"seeds); R = {res.R_mean:.5f}, kappa = {res.kappa_mean:.5f}, rho = {res.rho_mean:+.5f}")
+    print(f"N = {d['n']}, alpha_tot = {d['alpha_tot']:g}, f = {d['f']:g} "
+          f"(alpha_prune = {d['alpha_prune']:g}), keep {d['keep']}, theta = {d['theta']:g} deg, "
+          f"learner {d['learner']}, metric {d['metric']}, root seed {args.seed}")
+    keys = _columns(res.trials[0].values)
+    rows = [[str(t.task.replicate)] + [_fmt(k, t.values[k]) for k in keys] for t in res.trials]
+    print(_table(["replicate", *keys], rows))
+    means = ", ".join(f"{k} = {d[k + '_mean']:.1f}" if k == "n_support"
+                      else f"{k} = {_fmt(k, d[k + '_mean'])}" for k in keys[1:] if k + "_mean" in d)
+    print(f"eps = {d['eps_mean']:.5f} +- {d['eps_sem']:.5f} (mean +- s.e.m. over "
+          f"{len(rows)} seeds); {means}")
     return 0
+
+
+# ----------------------------------------------------------------------------- theory
 
 
 def _cmd_theory(args):
@@ -65,20 +172,26 @@ def _cmd_theory(args):
 
     if (args.alpha_prune is None) == (args.alpha_tot is None):
         raise ValueError("give exactly one of --alpha-prune and --alpha-tot")
+    _check_plugins(args)
     c = curve(args.alpha_prune, alpha_tot=args.alpha_tot, f=args.f, keep=args.keep,
-              theta_deg=args.theta)
+              theta=args.theta, learner=args.learner, metric=args.metric)
     pts = c.points()
     if args.json:
         _print_json([p.to_dict() for p in pts])
         return 0
-    print(f"replica theory: f = {c.f:g}, keep {c.keep}, theta = {c.theta:g} deg")
-    rows = [[f"{p.alpha_prune:.6g}", f"{p.alpha_tot:.6g}", f"{p.eps:.8f}", f"{p.R:.8f}",
-             f"{p.rho:+.6f}", f"{p.kappa:.6f}", f"{p.n_support:.4f}"] for p in pts]
-    print(_table(["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "n_sv/N"], rows))
+    print(f"replica theory: f = {args.f:g}, keep {args.keep}, theta = {args.theta:g} deg, "
+          f"learner {args.learner}, metric {args.metric}")
+    keys = _columns(pts[0].values)
+    rows = [[f"{p.alpha_prune:.6g}", f"{p.alpha_tot:.6g}"]
+            + [_fmt(k, p.values[k], theory=True) for k in keys] for p in pts]
+    print(_table(["alpha_prune", "alpha_tot", *keys], rows))
     if c.jumps:
         print("note: the solution jumps (first-order transition) before grid points "
               f"{list(c.jumps)}")
     return 0
+
+
+# ----------------------------------------------------------------------------- figures
 
 
 def _executor(args):
@@ -101,7 +214,7 @@ def _executor(args):
                 cluster = None
                 try:
                     client = Client(args.dask, timeout="5s")
-                except (OSError, TimeoutError) as exc:
+                except (OSError, TimeoutError, ValueError, TypeError) as exc:
                     raise ValueError(f"cannot reach the Dask scheduler at {args.dask!r} "
                                      f"({type(exc).__name__})") from None
             try:
@@ -118,43 +231,46 @@ def _executor(args):
         else:
             yield None
 
-    if args.jobs is not None and args.jobs < 1:
-        raise ValueError(f"--jobs must be an integer >= 1, got {args.jobs}")
     return cm()
 
 
 def _figure_config(args):
+    import dataclasses
+
     from .figures import FigureConfig
 
     cfg = FigureConfig.quick() if args.quick else FigureConfig.full()
+    changes = {"learner": args.learner, "metric": args.metric}
     if args.n is not None:
-        if args.n < 2:
-            raise ValueError(f"--n must be an integer >= 2, got {args.n}")
-        cfg = FigureConfig(**{**cfg.__dict__, "n": args.n})
+        changes["n"] = args.n
     if args.seeds is not None:
-        if args.seeds < 1:
-            raise ValueError(f"--seeds must be an integer >= 1, got {args.seeds}")
-        cfg = FigureConfig(**{**cfg.__dict__, "replicates": args.seeds})
-    return cfg
+        changes["replicates"] = args.seeds
+    return dataclasses.replace(cfg, **changes)
 
 
 def _cmd_figures(args, names):
     import time
     from pathlib import Path
 
-    from .figures import FIGURES, make_figure
+    from . import figures
 
     for name in names:
-        if name not in FIGURES:
-            raise ValueError(f"figure name must be one of {', '.join(FIGURES)}; got {name!r}")
+        if name not in figures.FIGURES:
+            raise ValueError(f"figure name must be one of {', '.join(figures.FIGURES)}; "
+                             f"got {name!r}")
+    _check_plugins(args)
     cfg = _figure_config(args)
-    out = Path(args.out)
-    cache = None if args.no_cache else (Path(args.cache) if args.cache else out / ".cache")
+    # Output folders are checked before any computation: a bad path fails in a second, not
+    # after minutes of sweeps.
+    out = _writable_dir(args.out, "output folder")
+    cache = None
+    if not args.no_cache:
+        cache = _writable_dir(Path(args.cache) if args.cache else out / ".cache", "cache folder")
     with _executor(args) as ex:
         for name in names:
             t0 = time.perf_counter()
-            data = make_figure(name, out, cfg, cache_dir=cache, executor=ex,
-                               progress=None if args.progress else False)
+            data = figures.make_figure(name, out, cfg, cache_dir=cache, executor=ex,
+                                       progress=args.progress)
             notes = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                               for k, v in data.notes.items())
             print(f"{name}: {out / (name + '.png')} ({time.perf_counter() - t0:.1f} s) {notes}")
@@ -171,43 +287,86 @@ def _cmd_figure(args):
     return _cmd_figures(args, args.names)
 
 
+def _cmd_explore(args):
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        raise ValueError("the explorer needs the optional extra: pip install "
+                         "'perceptron-pruning[app]'") from None
+    from .explore import serve
+
+    serve(port=args.port, host=args.host, open_browser=not args.no_browser)
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def _add_plugin_args(p):
+    p.add_argument("--learner", default="max-margin", metavar="NAME",
+                   help="registered learner (default max-margin)")
+    p.add_argument("--metric", default="margin", metavar="NAME",
+                   help="registered pruning metric (default margin)")
+
+
+def _add_progress_arg(p):
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help=_PROGRESS_HELP)
+
+
 def _add_figure_args(p):
     p.add_argument("--quick", action="store_true",
                    help="small N and few seeds (about a minute on 2 cores)")
     p.add_argument("--out", default="figures", help="output folder (default figures/)")
-    p.add_argument("--jobs", type=int, default=None, help="local worker processes")
+    p.add_argument("--jobs", type=_int_in(1, MAX_JOBS), default=None,
+                   help=f"local worker processes, 1..{MAX_JOBS}")
     p.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run the sweeps on a Dask scheduler at ADDRESS, or 'local'")
-    p.add_argument("--n", type=int, default=None, help="override the simulation dimension N")
-    p.add_argument("--seeds", type=int, default=None, help="override the seeds per point")
+    p.add_argument("--n", type=_int_in(2, MAX_N), default=None,
+                   help=f"override the simulation dimension N, 2..{MAX_N}")
+    p.add_argument("--seeds", type=_int_in(1, MAX_SEEDS), default=None,
+                   help=f"override the seeds per point, 1..{MAX_SEEDS}")
     p.add_argument("--cache", default=None,
                    help="trial cache folder (default OUT/.cache); reruns resume from it")
     p.add_argument("--no-cache", action="store_true", help="do not cache finished trials")
-    p.add_argument("--progress", action="store_true", help="force a progress bar")
+    _add_plugin_args(p)
+    _add_progress_arg(p)
 
 
 def _add_point_args(p, *, with_n=True):
     if with_n:
-        p.add_argument("--n", type=int, default=400, help="input dimension N (default 400)")
+        p.add_argument("--n", type=_int_in(1, MAX_N), default=400,
+                       help=f"input dimension N, 1..{MAX_N} (default 400)")
     p.add_argument("--f", type=float, default=1.0, help="fraction kept, 0 < f <= 1 (default 1)")
     p.add_argument("--keep", default="hard", help="hard, easy or random (default hard)")
     p.add_argument("--theta", type=float, default=0.0,
                    help="probe angle to the teacher in degrees, 0..90 (default 0)")
+    _add_plugin_args(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def build_parser():
     """Return the argument parser (exposed for documentation tools)."""
-    parser = _Parser(prog="perceptron-pruning",
+    parser = _Parser(prog=PROG,
                      description="Data pruning in the teacher-student perceptron: "
                                  "simulations and replica theory.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("simulate", help="finite-size max-margin trials over seeds")
+    p = sub.add_parser("simulate", help="finite-size trials over seeds")
     _add_point_args(p)
     p.add_argument("--alpha-tot", type=float, required=True, help="examples per dimension drawn")
-    p.add_argument("--seeds", type=int, default=8, help="number of seeds (default 8)")
-    p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    p.add_argument("--seeds", type=_int_in(1, MAX_SEEDS), default=8,
+                   help=f"number of seeds, 1..{MAX_SEEDS} (default 8)")
+    p.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
+                   help="root seed; each replicate's seed is spawned from it (default 0)")
+    p.add_argument("--jobs", type=_int_in(1, MAX_JOBS), default=None,
+                   help=f"threads running the seeds, 1..{MAX_JOBS} (default: one per core)")
+    p.add_argument("--threads", type=_int_in(1, MAX_JOBS), default=None,
+                   help=argparse.SUPPRESS)  # deprecated alias of --jobs
+    p.add_argument("--sampling", default="fields",
+                   help="fields (draw the N-2 bulk coordinates for kept examples only; default) "
+                        "or full (draw the whole P_tot x N matrix: the reference path)")
+    _add_progress_arg(p)
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("theory", help="replica-theory learning curve")
@@ -227,13 +386,20 @@ def build_parser():
                                             "imperfect_metric, scaling")
     _add_figure_args(p)
     p.set_defaults(func=_cmd_figure)
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+
+    p = sub.add_parser("explore", help="live web explorer of the theory (needs the [app] extra)")
+    p.add_argument("--port", type=_int_in(0, 65535), default=5006,
+                   help="TCP port, 0..65535 (default 5006; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    p.set_defaults(func=_cmd_explore)
     return parser
 
 
-# Subcommands registered by other modules of this package (theory, figures).
-_EXTRA_COMMANDS: list = []
+def _error(command, message) -> int:
+    print(f"{PROG} {command}: error: {_one_line(message)}", file=sys.stderr)
+    return 2
 
 
 def main(argv=None) -> int:
@@ -242,14 +408,18 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
-        return int(exc.code or 0)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except ValueError as exc:
-        print(f"perceptron-pruning {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(args.command, exc)
+    except MemoryError:
+        return _error(args.command, "out of memory: ask for a smaller problem (a lower --n)")
+    except OSError as exc:
+        where = f" {str(exc.filename)!r}" if exc.filename else ""
+        return _error(args.command, f"{exc.strerror or exc}{where}")
     except KeyboardInterrupt:
-        print("perceptron-pruning: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_int, check_real, check_theta
+from ._validation import check_int, check_theta
 
 __all__ = ["Problem", "make_problem", "probe_vector"]
 
@@ -27,7 +27,7 @@ class Problem:
         Unit probe ``J_probe`` with ``J_probe . T = cos(theta)`` exactly (to round-off).
     probe_perp : ndarray, shape (N,)
         Unit vector of the probe orthogonal to ``T`` (a random one when ``theta = 0``).
-    theta_deg : float
+    theta : float
         Probe angle in degrees.
     """
 
@@ -36,17 +36,17 @@ class Problem:
     teacher: np.ndarray
     probe: np.ndarray
     probe_perp: np.ndarray
-    theta_deg: float
+    theta: float
 
 
-def probe_vector(teacher, theta_deg, rng):
-    """Return ``(probe, perp)``: a unit probe at ``theta_deg`` to ``teacher``, and its normal part.
+def probe_vector(teacher, theta, *, rng):
+    """Return ``(probe, perp)``: a unit probe at ``theta`` to ``teacher``, and its normal part.
 
     Parameters
     ----------
     teacher : ndarray, shape (N,)
         Unit teacher vector.
-    theta_deg : float
+    theta : float
         Angle in degrees, in [0, 90].
     rng : numpy.random.Generator
         Source of the random orthogonal direction.
@@ -57,7 +57,7 @@ def probe_vector(teacher, theta_deg, rng):
         ``probe = cos(theta) T + sin(theta) perp`` with ``perp`` a unit vector orthogonal to ``T``.
         For ``N = 1`` no orthogonal direction exists and ``perp`` is zero (only ``theta = 0``).
     """
-    theta_deg = check_theta(theta_deg)
+    theta = check_theta(theta)
     teacher = np.asarray(teacher, dtype=np.float64)
     n = teacher.shape[0]
     g = rng.standard_normal(n)
@@ -65,17 +65,17 @@ def probe_vector(teacher, theta_deg, rng):
     g -= (g @ teacher) * teacher  # a second pass removes the round-off of the first
     nrm = np.linalg.norm(g)
     if n == 1 or nrm == 0.0:
-        if theta_deg != 0.0:
-            raise ValueError("theta_deg must be 0 when n = 1 "
+        if theta != 0.0:
+            raise ValueError("theta must be 0 when n = 1 "
                              "(no direction is orthogonal to the teacher)")
         return teacher.copy(), np.zeros(n)
     perp = g / nrm
-    th = np.deg2rad(theta_deg)
+    th = np.deg2rad(theta)
     return np.cos(th) * teacher + np.sin(th) * perp, perp
 
 
-def make_problem(n, p_tot, theta_deg, rng):
-    """Draw a teacher, ``p_tot`` labelled Gaussian inputs and a probe at ``theta_deg``.
+def make_problem(n, p_tot, *, theta=0.0, rng):
+    """Draw a teacher, ``p_tot`` labelled Gaussian inputs and a probe at ``theta``.
 
     Parameters
     ----------
@@ -83,7 +83,7 @@ def make_problem(n, p_tot, theta_deg, rng):
         Input dimension ``N >= 1``.
     p_tot : int
         Number of examples ``>= 1``.
-    theta_deg : float
+    theta : float, default 0
         Probe angle to the teacher in degrees, in [0, 90].
     rng : numpy.random.Generator
         All randomness comes from here, in a fixed order (teacher, probe, inputs).
@@ -94,11 +94,11 @@ def make_problem(n, p_tot, theta_deg, rng):
     """
     n = check_int("n", n, minimum=1)
     p_tot = check_int("p_tot", p_tot, minimum=1)
-    theta_deg = check_real("theta_deg", theta_deg, low=0.0, high=90.0)
+    theta = check_theta(theta)
     t = rng.standard_normal(n)
     teacher = t / np.linalg.norm(t)
-    probe, perp = probe_vector(teacher, theta_deg, rng)
+    probe, perp = probe_vector(teacher, theta, rng=rng)
     X = rng.standard_normal((p_tot, n))
     u = X @ teacher
     y = np.where(u >= 0.0, 1.0, -1.0)
-    return Problem(X=X, y=y, teacher=teacher, probe=probe, probe_perp=perp, theta_deg=theta_deg)
+    return Problem(X=X, y=y, teacher=teacher, probe=probe, probe_perp=perp, theta=theta)

@@ -1,8 +1,11 @@
 """The paper's perceptron figures and more: compute (theory + simulation sweeps), then plot.
 
-Each figure has a ``compute_<name>(config, ...)`` returning :class:`FigureData` (the tidy table of
-everything plotted) and a ``plot_<name>(data, *, fig=None)`` returning the matplotlib figure.
-:func:`make_figure` does both and writes ``<name>.png``, ``<name>.pdf`` and ``<name>.csv``.
+Each figure has a ``compute_<name>(config, ...)`` returning :class:`FigureData`, the tidy table
+of every number the figure draws (scatter points and reference lines included), and a
+``plot_<name>(data, *, axes=None)`` (``ax=None`` for single-panel figures) that draws those rows
+into the caller's axes, or into a new figure, and returns the figure. Plotting applies the
+packaged style with ``plt.style.context`` only, never globally. :func:`make_figure` does both and
+writes ``<name>.png``, ``<name>.pdf`` and ``<name>.csv`` (the rows, byte-identical on a rerun).
 """
 
 from __future__ import annotations
@@ -13,16 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
+from . import finite_size as _fs
 from . import frontier as _fr
 from . import scaling as _sc
 from . import theory as _th
 from .sweep import aggregate, make_tasks, run_sweep, write_csv
 
-__all__ = ["FIGURES", "FigureConfig", "FigureData", "compute", "make_figure", "plot"]
+__all__ = ["FIGURES", "STYLE_PATH", "FigureConfig", "FigureData", "compute", "make_figure",
+           "plot", "plot_easy_vs_hard", "plot_imperfect_metric", "plot_learning_curves",
+           "plot_scaling"]
 
 F_PAPER = (1.0, 0.77, 0.6, 0.46, 0.36, 0.28, 0.22, 0.17, 0.13, 0.1)
 F_IMPERFECT = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 THETAS = (0.0, 10.0, 20.0, 30.0, 45.0)
+UNPRUNED_PREFACTOR = 0.5005  # max-margin, no pruning: eps ~ 0.5005 / alpha at large alpha
+STYLE_PATH = Path(__file__).with_name("perceptron_pruning.mplstyle")
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,10 @@ class FigureConfig:
         Points per theory line.
     seed : int
         Root seed of the sweeps.
+    quick : bool
+        Coarser grids and fewer simulated points (set by :meth:`quick`).
+    learner, metric : str
+        Registered learner and pruning metric, passed to the theory and the simulations.
     """
 
     n: int = 400
@@ -48,11 +60,9 @@ class FigureConfig:
     alpha_tot_sim: tuple = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
     n_theory: int = 120
     seed: int = 0
-
-    @classmethod
-    def quick(cls) -> FigureConfig:
-        """Small N and few seeds: every figure in well under two minutes on 2 cores."""
-        return cls(n=60, replicates=3, alpha_tot_sim=(2.0, 8.0), n_theory=40)
+    quick: bool = False
+    learner: str = "max-margin"
+    metric: str = "margin"
 
     @classmethod
     def full(cls) -> FigureConfig:
@@ -60,13 +70,27 @@ class FigureConfig:
         return cls()
 
 
+def _quick(cls) -> FigureConfig:
+    """Small N, few seeds, coarse grids (``quick=True``): every figure in well under two minutes
+    on 2 cores.
+    """
+    return cls(n=60, replicates=3, alpha_tot_sim=(2.0, 8.0), n_theory=40, quick=True)
+
+
+# ``FigureConfig.quick()`` builds the quick preset and ``cfg.quick`` is the flag. The classmethod
+# is attached after the dataclass has taken the field's default (False); on an instance the
+# field wins, because a classmethod is a non-data descriptor.
+FigureConfig.quick = classmethod(_quick)
+
+
 @dataclass(frozen=True)
 class FigureData:
-    """Everything a figure plots, as tidy rows.
+    """Everything a figure draws, as tidy rows.
 
     ``rows`` are dicts with at least ``panel``, ``series`` (``theory``, ``simulation``,
-    ``frontier``...), ``x``, ``y`` and ``yerr`` (NaN for theory), plus the parameters of the
-    series (``keep``, ``f``, ``theta``...). ``notes`` holds measured summary numbers.
+    ``frontier``, ``reference``, ``sample``...), ``x``, ``y`` and ``yerr`` (NaN for theory), plus
+    the parameters of the series (``keep``, ``f``, ``theta``...). ``notes`` holds measured summary
+    numbers.
     """
 
     name: str
@@ -86,9 +110,13 @@ class _Runner:
 
     def simulate(self, cfg, desc, **grid):
         tasks = make_tasks(n=cfg.n, replicates=cfg.replicates, seed=cfg.seed, **grid)
-        rows = run_sweep(tasks, cache_dir=self.cache_dir, executor=self.executor,
-                         progress=self.progress, desc=desc)
-        return aggregate(rows)
+        trials = run_sweep(tasks, cache_dir=self.cache_dir, executor=self.executor,
+                           progress=self.progress, desc=desc)
+        return [r.summary() for r in aggregate(trials)]
+
+
+def _plugins(cfg):
+    return {"learner": cfg.learner, "metric": cfg.metric}
 
 
 def _sim_rows(points, panel, x="alpha_prune", series="simulation", **extra):
@@ -104,31 +132,44 @@ def _theory_rows(c, panel, series="theory", x="alpha_prune", **extra):
              "yerr": math.nan, **extra} for xx, at, e in zip(xs, c.alpha_tot, c.eps)]
 
 
+def _line_rows(panel, series, xs, ys, **extra):
+    """Rows of a drawn line that is not a theory or simulation result (a sketch or a guide)."""
+    return [{"panel": panel, "series": series, "x": float(x), "y": float(y), "yerr": math.nan,
+             **extra} for x, y in zip(xs, ys)]
+
+
 # ----------------------------------------------------------------------------- compute
 
 
 def _learning_curves(keep, cfg, runner, name):
     rows = []
     a_max = 40.0
+    pl = _plugins(cfg)
     for f in F_PAPER:
         # Every curve spans the whole alpha_prune axis, so the frontier is their envelope.
         ap = np.geomspace(0.5 * f, a_max, cfg.n_theory)
-        rows += _theory_rows(_th.curve(ap, f=f, keep=keep), "a")
-    sims = runner.simulate(cfg, name, alpha_tot=cfg.alpha_tot_sim, f=F_PAPER, keep=keep)
+        rows += _theory_rows(_th.curve(ap, f=f, keep=keep, **pl), "a")
+    sims = runner.simulate(cfg, name, alpha_tot=cfg.alpha_tot_sim, f=F_PAPER, keep=keep, **pl)
     rows += _sim_rows(sims, "a")
     ap = np.geomspace(0.5 * F_PAPER[-1], a_max, cfg.n_theory)
-    pf = _fr.pareto_frontier(ap, F_PAPER, keep=keep)
+    pf = _fr.pareto_frontier(ap, F_PAPER, keep=keep, **pl)
     rows += [{"panel": "a", "series": "frontier", "keep": keep, "f": float(fb), "theta": 0.0,
               "alpha_tot": float(a / fb), "n": math.inf, "x": float(a), "y": float(e),
               "yerr": math.nan} for a, e, fb in zip(pf.alpha_prune, pf.eps, pf.f_best)]
-    return FigureData(name, rows, _agreement(rows, sims, keep))
+    if cfg.learner == "max-margin":
+        xs = np.geomspace(1.0, 40.0, 10)
+        rows += [{"panel": "a", "series": "reference", "keep": keep, "f": 1.0, "theta": 0.0,
+                  "alpha_tot": float(a), "n": math.inf, "x": float(a),
+                  "y": float(UNPRUNED_PREFACTOR / a), "yerr": math.nan} for a in xs]
+    return FigureData(name, rows, _agreement(sims, cfg))
 
 
-def _agreement(rows, sims, keep, theta=0.0):
+def _agreement(sims, cfg):
     """Median and max relative gap between simulation means and theory at the same point."""
     gaps = []
     for p in sims:
-        t = _th.solve(alpha_tot=p["alpha_tot"], f=p["f"], keep=p["keep"], theta_deg=p["theta"])
+        t = _th.solve(alpha_tot=p["alpha_tot"], f=p["f"], keep=p["keep"], theta=p["theta"],
+                      **_plugins(cfg))
         gaps.append(abs(p["eps_mean"] - t.eps) / t.eps)
     gaps = np.array(gaps)
     return {"n": sims[0]["n"] if sims else None, "points": len(gaps),
@@ -138,7 +179,8 @@ def _agreement(rows, sims, keep, theta=0.0):
 
 def compute_keep_hard(cfg=FigureConfig(), *, runner=None):
     """Keep-hard learning curves (perfect metric) for the paper's ``f`` values, with the
-    Pareto frontier and simulations; see :class:`FigureData`.
+    Pareto frontier, simulations and the unpruned ``0.5005 / alpha`` asymptote (series
+    ``reference``, max-margin only); see :class:`FigureData`.
     """
     return _learning_curves("hard", cfg, runner or _Runner(), "keep_hard")
 
@@ -154,63 +196,101 @@ def compute_easy_vs_hard(cfg=FigureConfig(), *, runner=None):
     (panel b).
     """
     runner = runner or _Runner()
+    pl = _plugins(cfg)
     rows = []
     at_show = (1.0, 4.0, 16.0)
     f_line = np.geomspace(0.05, 1.0, max(12, cfg.n_theory // 3))
     for at in at_show:
         for keep in ("hard", "easy"):
-            eps = _fr.eps_vs_f(at, f_line, keep)
+            eps = _fr.eps_vs_f(at, f_line, keep=keep, **pl)
             rows += [{"panel": "a", "series": "theory", "keep": keep, "f": float(f),
                       "theta": 0.0, "alpha_tot": at, "n": math.inf, "x": float(f),
                       "y": float(e), "yerr": math.nan} for f, e in zip(f_line, eps)]
-    f_sim = (0.1, 0.3, 1.0) if cfg.n < 200 else (0.1, 0.2, 0.4, 0.7, 1.0)
+    f_sim = (0.1, 0.3, 1.0) if cfg.quick else (0.1, 0.2, 0.4, 0.7, 1.0)
     sims = runner.simulate(cfg, "easy_vs_hard", alpha_tot=at_show, f=f_sim,
-                           keep=("hard", "easy"))
+                           keep=("hard", "easy"), **pl)
     rows += _sim_rows(sims, "a", x="f")
     # Winner map: continuation along alpha_tot for every f.
     at_map = np.geomspace(0.5, 50.0, max(15, cfg.n_theory // 4))
     f_map = np.geomspace(0.05, 0.95, max(12, cfg.n_theory // 5))
     for f in f_map:
-        eh = _th.curve(alpha_tot=at_map, f=f, keep="hard").eps
-        ee = _th.curve(alpha_tot=at_map, f=f, keep="easy").eps
+        eh = _th.curve(alpha_tot=at_map, f=f, keep="hard", **pl).eps
+        ee = _th.curve(alpha_tot=at_map, f=f, keep="easy", **pl).eps
         rows += [{"panel": "b", "series": "map", "keep": "easy" if e2 < e1 else "hard",
                   "f": float(f), "theta": 0.0, "alpha_tot": float(a), "n": math.inf,
                   "x": float(a), "y": float(f), "yerr": math.nan, "eps_hard": float(e1),
                   "eps_easy": float(e2)} for a, e1, e2 in zip(at_map, eh, ee)]
-    for a in np.geomspace(0.5, 50.0, 6 if cfg.n < 200 else 10):
-        o = _fr.optimal_f(float(a), keep="easy")
+    for a in np.geomspace(0.5, 50.0, 6 if cfg.quick else 10):
+        o = _fr.optimal_f(float(a), keep="easy", **pl)
         rows.append({"panel": "b", "series": "optimal_f", "keep": o.keep, "f": o.f,
                      "theta": 0.0, "alpha_tot": float(a), "n": math.inf, "x": float(a),
                      "y": o.f, "yerr": math.nan, "eps": o.eps, "eps_unpruned": o.eps_unpruned})
-    return FigureData("easy_vs_hard", rows, _agreement(rows, sims, None))
+    return FigureData("easy_vs_hard", rows, _agreement(sims, cfg))
+
+
+def _kept_band_sketch(theta, *, f=0.3, points=600, seed=1):
+    """Panel (a) of the imperfect-metric figure: Gaussian points in the teacher (``y`` axis)
+    and probe plane, the band ``|v| < gamma`` that keep hard retains, boundaries and directions.
+
+    The probe is drawn at ``max(theta, 15)`` degrees so that the tilt is visible.
+    """
+    th_deg = max(theta, 15.0)
+    th = math.radians(th_deg)
+    probe = np.array([math.sin(th), math.cos(th)])
+    teacher = np.array([0.0, 1.0])
+    pts = np.random.default_rng(seed).standard_normal((points, 2))
+    gamma = _th.kept_threshold(f, "hard")
+    kept = np.abs(pts @ probe) < gamma
+    label = np.sign(pts @ teacher)
+    par = {"keep": "hard", "f": f, "theta": th_deg}
+    rows = [{"panel": "a", "series": "sample", "x": float(x), "y": float(y), "yerr": math.nan,
+             "kept": bool(k), "label": int(lab), **par}
+            for (x, y), k, lab in zip(pts, kept, label)]
+    t = np.linspace(-3, 3, 2)
+    rows += _line_rows("a", "teacher_boundary", t, 0 * t, **par)
+    pdir = np.array([probe[1], -probe[0]])
+    rows += _line_rows("a", "probe_boundary", t * pdir[0], t * pdir[1], **par)
+    for side in (-1, 1):
+        rows += _line_rows("a", "band_edge", t * pdir[0] + side * gamma * probe[0],
+                           t * pdir[1] + side * gamma * probe[1], side=side, gamma=gamma, **par)
+    for name, vec in (("teacher", teacher), ("probe", probe)):
+        rows += _line_rows("a", "direction", [vec[0]], [vec[1]], vector=name, **par)
+    return rows
 
 
 def compute_imperfect_metric(cfg=FigureConfig(), *, runner=None, theta=10.0):
     """Imperfect metric: the kept band (a), keep-hard curves at ``theta`` for
     ``f = 0.2 ... 1`` (b), Pareto frontiers per ``theta`` against unpruned (c) and the optimal
     ``f`` along them (d).
+
+    Panel (a) rows: ``sample`` points (``x``, ``y`` in the probe/teacher plane, ``kept``,
+    ``label`` = teacher's sign), the ``teacher_boundary``, ``probe_boundary`` and ``band_edge``
+    lines, and the unit ``direction`` vectors of teacher and probe (arrows of length 1.6).
     """
     runner = runner or _Runner()
+    pl = _plugins(cfg)
     rows = []
     at_grid = np.geomspace(0.5, 40.0, cfg.n_theory)
     for f in F_IMPERFECT:
-        rows += _theory_rows(_th.curve(alpha_tot=at_grid, f=f, keep="hard", theta_deg=theta), "b")
+        rows += _theory_rows(_th.curve(alpha_tot=at_grid, f=f, keep="hard", theta=theta, **pl),
+                             "b")
     sims = runner.simulate(cfg, "imperfect_metric", alpha_tot=cfg.alpha_tot_sim,
-                           f=F_IMPERFECT[::2] if cfg.n < 200 else F_IMPERFECT, keep="hard",
-                           theta=theta)
+                           f=F_IMPERFECT[::2] if cfg.quick else F_IMPERFECT, keep="hard",
+                           theta=theta, **pl)
     rows += _sim_rows(sims, "b")
     ap = np.geomspace(0.5, 40.0, max(20, cfg.n_theory // 3))
-    f_grid = np.geomspace(0.05, 1.0, 8 if cfg.n < 200 else 16)
+    f_grid = np.geomspace(0.05, 1.0, 8 if cfg.quick else 16)
     for th in THETAS:
-        pf = _fr.pareto_frontier(ap, f_grid, keep="hard", theta_deg=th)
+        pf = _fr.pareto_frontier(ap, f_grid, keep="hard", theta=th, **pl)
         rows += [{"panel": "c", "series": "frontier", "keep": "hard", "f": float(fb),
                   "theta": th, "alpha_tot": float(a / fb), "n": math.inf, "x": float(a),
                   "y": float(e), "yerr": math.nan} for a, e, fb in zip(ap, pf.eps, pf.f_best)]
         rows += [{"panel": "d", "series": "optimal_f", "keep": "hard", "f": float(fb),
                   "theta": th, "alpha_tot": float(a / fb), "n": math.inf, "x": float(a / fb),
                   "y": float(fb), "yerr": math.nan} for a, fb in zip(ap, pf.f_best)]
-    rows += _theory_rows(_th.curve(ap, f=1.0), "c", series="unpruned")
-    notes = _agreement(rows, sims, "hard", theta)
+    rows += _theory_rows(_th.curve(ap, f=1.0, **pl), "c", series="unpruned")
+    rows += _kept_band_sketch(theta)
+    notes = _agreement(sims, cfg)
     notes["theta"] = theta
     return FigureData("imperfect_metric", rows, notes)
 
@@ -224,13 +304,14 @@ def compute_scaling(cfg=FigureConfig(), *, runner=None):
     ``~ f_min``. The fits are made on the steepest frontier (``f_min = 1e-3``) over its drop,
     the range where its local exponent exceeds 2.
     """
+    pl = _plugins(cfg)
     ap = np.geomspace(1.0, 200.0, max(60, cfg.n_theory))
-    unpruned = _th.curve(ap, f=1.0)
+    unpruned = _th.curve(ap, f=1.0, **pl)
     rows = _theory_rows(unpruned, "a", series="unpruned")
     fronts = {}
     for f_min in (0.1, 0.01, 0.001):
-        f_grid = np.geomspace(f_min, 1.0, 12 if cfg.n < 200 else 24)
-        pf = _fr.pareto_frontier(ap, f_grid, keep="hard")
+        f_grid = np.geomspace(f_min, 1.0, 12 if cfg.quick else 24)
+        pf = _fr.pareto_frontier(ap, f_grid, keep="hard", **pl)
         fronts[f_min] = pf
         rows += [{"panel": "a", "series": "frontier", "keep": "hard", "f": float(fb),
                   "theta": 0.0, "f_min": f_min, "alpha_tot": float(a / fb), "n": math.inf,
@@ -243,21 +324,45 @@ def compute_scaling(cfg=FigureConfig(), *, runner=None):
     lo, hi = ap[steep.min()], ap[steep.max()]
     ex = _sc.fit_exponential(ap, pf.eps, alpha_min=lo, alpha_max=hi)
     pwf = _sc.fit_power_law(ap, pf.eps, alpha_min=lo, alpha_max=hi)
-    notes = {"unpruned_nu": pw.rate, "unpruned_r2": pw.r2, "frontier_max_local_nu":
-             float(nu_loc.max()), "frontier_c": ex.rate, "frontier_exp_rms": ex.rms_log_residual,
-             "frontier_power_rms": pwf.rms_log_residual, "fit_alpha_min": float(lo),
-             "fit_alpha_max": float(hi)}
+    notes = {"unpruned_nu": pw.rate, "unpruned_r2": pw.r2, "frontier_max_local_nu": nu_loc.max(),
+             "frontier_c": ex.rate, "frontier_exp_rms": ex.rms_log_residual,
+             "frontier_power_rms": pwf.rms_log_residual, "fit_alpha_min": lo, "fit_alpha_max": hi}
+    notes = {k: float(v) for k, v in notes.items()}
     return FigureData("scaling", rows, notes)
 
 
 # ----------------------------------------------------------------------------- plot
 
 
-def _style():
+def _pyplot():
     import matplotlib.pyplot as plt
 
-    plt.style.use(str(Path(__file__).with_name("perceptron_pruning.mplstyle")))
     return plt
+
+
+def _panels(plt, axes, n, figsize):
+    """The caller's ``n`` axes and their figure, or a new figure with ``n`` panels in a row
+    (``n = 4``: a 2 x 2 grid). Call inside the style context.
+    """
+    if axes is None:
+        fig = plt.figure(figsize=figsize)
+        if n == 1:
+            return fig, [fig.add_subplot(111)]
+        return fig, list(np.ravel(fig.subplots(2, 2) if n == 4 else fig.subplots(1, n)))
+    axs = _axes_list(axes, n)
+    return axs[0].figure, axs
+
+
+def _axes_list(axes, n):
+    """``axes`` (one Axes, or any nested sequence or array of them) as a list of ``n`` Axes."""
+    axs = list(np.ravel(np.array(axes, dtype=object)))
+    if len(axs) != n:
+        raise ValueError(f"this figure draws {n} panel(s); got {len(axs)} axes")
+    return axs
+
+
+def _xy(rows):
+    return [r["x"] for r in rows], [r["y"] for r in rows]
 
 
 def _fcolor(f, fs):
@@ -268,186 +373,332 @@ def _fcolor(f, fs):
     return matplotlib.colormaps["viridis"](k / max(1, len(fs) - 1) * 0.9)
 
 
-def _plot_curves(ax, data, panel, f_list, theta_label=""):
+def _plot_curves(ax, data, panel, f_list):
     for f in f_list:
         col = _fcolor(f, list(f_list))
         th = data.select(panel=panel, series="theory", f=f)
         if th:
-            ax.plot([r["x"] for r in th], [r["y"] for r in th], color=col, lw=1.4,
-                    label=f"f = {f:g}")
+            ax.plot(*_xy(th), color=col, lw=1.4, label=f"f = {f:g}")
         sm = data.select(panel=panel, series="simulation", f=f)
         if sm:
-            ax.errorbar([r["x"] for r in sm], [r["y"] for r in sm],
-                        yerr=[r["yerr"] for r in sm], fmt="o", ms=3.5, color=col, capsize=2)
+            ax.errorbar(*_xy(sm), yerr=[r["yerr"] for r in sm], fmt="o", ms=3.5, color=col,
+                        capsize=2)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"$\alpha_{\mathrm{prune}} = P / N$")
     ax.set_ylabel(r"test error $\varepsilon$")
 
 
-def plot_learning_curves(data, *, fig=None):
-    """Plot :func:`compute_keep_hard` / :func:`compute_keep_easy` data; returns the figure."""
-    plt = _style()
-    fig = fig or plt.figure(figsize=(5.6, 4.4))
-    ax = fig.add_subplot(111)
-    _plot_curves(ax, data, "a", F_PAPER)
-    fr = data.select(panel="a", series="frontier")
-    ax.plot([r["x"] for r in fr], [r["y"] for r in fr], "k--", lw=1.6, label="Pareto frontier")
-    xs = np.geomspace(1.0, 40.0, 10)
-    ax.plot(xs, 0.5005 / xs, ":", color="0.4", lw=1.2, label=r"unpruned $0.50/\alpha$")
-    keep = data.name.split("_")[1]
-    ax.set_title(f"keep {keep} examples, perfect metric")
-    ax.set_ylim(bottom=max(1e-4, min(r["y"] for r in data.rows if r["y"] > 0) * 0.8), top=0.6)
-    ax.set_xlim(0.05, 40)
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
-    ax.text(0.98, 0.98, "lines: theory; points: simulation\n"
-            f"N = {data.notes.get('n')}, mean $\\pm$ s.e.m.", transform=ax.transAxes,
-            ha="right", va="top", fontsize=7)
+def plot_learning_curves(data, *, ax=None):
+    """Draw :func:`compute_keep_hard` / :func:`compute_keep_easy` data.
+
+    Parameters
+    ----------
+    data : FigureData
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of ``ax``, or the new one.
+    """
+    plt = _pyplot()
+    with plt.style.context(STYLE_PATH):
+        fig, (ax,) = _panels(plt, None if ax is None else [ax], 1, (5.6, 4.4))
+        _plot_curves(ax, data, "a", F_PAPER)
+        ax.plot(*_xy(data.select(panel="a", series="frontier")), "k--", lw=1.6,
+                label="Pareto frontier")
+        ref = data.select(panel="a", series="reference")
+        if ref:
+            ax.plot(*_xy(ref), ":", color="0.4", lw=1.2, label=r"unpruned $0.50/\alpha$")
+        keep = data.name.split("_")[1]
+        ax.set_title(f"keep {keep} examples, perfect metric")
+        ax.set_ylim(bottom=max(1e-4, min(r["y"] for r in data.rows if r["y"] > 0) * 0.8),
+                    top=0.6)
+        ax.set_xlim(0.05, 40)
+        ax.legend(fontsize=7, ncol=2, loc="lower left")
+        n = sorted({r["n"] for r in data.select(series="simulation")})
+        ax.text(0.98, 0.98, "lines: theory; points: simulation\n"
+                f"N = {', '.join(str(v) for v in n) or None}, mean $\\pm$ s.e.m.",
+                transform=ax.transAxes, ha="right", va="top", fontsize=7)
     return fig
 
 
-def plot_easy_vs_hard(data, *, fig=None):
-    """Plot :func:`compute_easy_vs_hard` data; returns the figure."""
-    plt = _style()
-    fig = fig or plt.figure(figsize=(10, 4.2))
-    ax1, ax2 = fig.subplots(1, 2)
-    ats = sorted({r["alpha_tot"] for r in data.select(panel="a", series="theory")})
-    for i, at in enumerate(ats):
-        col = plt.get_cmap("viridis")(i / max(1, len(ats) - 1) * 0.85)
-        for keep, ls, mk in (("hard", "-", "o"), ("easy", "--", "s")):
-            th = [r for r in data.select(panel="a", series="theory", keep=keep)
-                  if r["alpha_tot"] == at]
-            ax1.plot([r["x"] for r in th], [r["y"] for r in th], ls, color=col,
-                     label=rf"$\alpha_{{tot}}$ = {at:g}, keep {keep}")
-            sm = [r for r in data.select(panel="a", series="simulation", keep=keep)
-                  if r["alpha_tot"] == at]
-            ax1.errorbar([r["x"] for r in sm], [r["y"] for r in sm],
-                         yerr=[r["yerr"] for r in sm], fmt=mk, ms=3.5, color=col, capsize=2,
-                         mfc="none" if keep == "easy" else col)
-    ax1.set_xscale("log")
-    ax1.set_yscale("log")
-    ax1.set_xlabel("fraction kept $f$")
-    ax1.set_ylabel(r"test error $\varepsilon$")
-    ax1.set_title("(a) same data budget: easy (dashed) vs hard (solid)")
-    ax1.legend(fontsize=6.5)
-    mp = data.select(panel="b", series="map")
-    at = sorted({r["x"] for r in mp})
-    fs = sorted({r["y"] for r in mp})
-    z = np.zeros((len(fs), len(at)))
-    for r in mp:
-        z[fs.index(r["y"]), at.index(r["x"])] = np.log10(r["eps_easy"] / r["eps_hard"])
-    lim = np.max(np.abs(z))
-    pc = ax2.pcolormesh(at, fs, z, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
-    ax2.contour(at, fs, z, levels=[0.0], colors="k", linewidths=1.2)
-    fig.colorbar(pc, ax=ax2, label=r"$\log_{10}\,\varepsilon_{easy} / \varepsilon_{hard}$")
-    of = data.select(panel="b", series="optimal_f")
-    ax2.plot([r["x"] for r in of], [r["y"] for r in of], "o-", color="gold", mec="k",
-             label="optimal $f$ (keep easy)")
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
-    ax2.set_xlabel(r"$\alpha_{tot}$")
-    ax2.set_ylabel("fraction kept $f$")
-    ax2.set_title("(b) blue: keep easy wins; red: keep hard wins")
-    ax2.legend(fontsize=7, loc="lower left")
+def plot_easy_vs_hard(data, *, axes=None):
+    """Draw :func:`compute_easy_vs_hard` data.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 2 matplotlib.axes.Axes, optional
+        Axes for panels (a) and (b) (the colour bar takes room from (b)); a new figure by
+        default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    with plt.style.context(STYLE_PATH):
+        fig, (ax1, ax2) = _panels(plt, axes, 2, (10, 4.2))
+        ats = sorted({r["alpha_tot"] for r in data.select(panel="a", series="theory")})
+        for i, at in enumerate(ats):
+            col = plt.get_cmap("viridis")(i / max(1, len(ats) - 1) * 0.85)
+            for keep, ls, mk in (("hard", "-", "o"), ("easy", "--", "s")):
+                th = data.select(panel="a", series="theory", keep=keep, alpha_tot=at)
+                ax1.plot(*_xy(th), ls, color=col,
+                         label=rf"$\alpha_{{tot}}$ = {at:g}, keep {keep}")
+                sm = data.select(panel="a", series="simulation", keep=keep, alpha_tot=at)
+                ax1.errorbar(*_xy(sm), yerr=[r["yerr"] for r in sm], fmt=mk, ms=3.5,
+                             color=col, capsize=2, mfc="none" if keep == "easy" else col)
+        ax1.set_xscale("log")
+        ax1.set_yscale("log")
+        ax1.set_xlabel("fraction kept $f$")
+        ax1.set_ylabel(r"test error $\varepsilon$")
+        ax1.set_title("(a) same data budget: easy (dashed) vs hard (solid)")
+        ax1.legend(fontsize=6.5)
+        mp = data.select(panel="b", series="map")
+        at = sorted({r["x"] for r in mp})
+        fs = sorted({r["y"] for r in mp})
+        z = np.zeros((len(fs), len(at)))
+        for r in mp:
+            z[fs.index(r["y"]), at.index(r["x"])] = np.log10(r["eps_easy"] / r["eps_hard"])
+        lim = np.max(np.abs(z))
+        pc = ax2.pcolormesh(at, fs, z, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
+        ax2.contour(at, fs, z, levels=[0.0], colors="k", linewidths=1.2)
+        fig.colorbar(pc, ax=ax2, label=r"$\log_{10}\,\varepsilon_{easy} / \varepsilon_{hard}$")
+        ax2.plot(*_xy(data.select(panel="b", series="optimal_f")), "o-", color="gold", mec="k",
+                 label="optimal $f$ (keep easy)")
+        ax2.set_xscale("log")
+        ax2.set_yscale("log")
+        ax2.set_xlabel(r"$\alpha_{tot}$")
+        ax2.set_ylabel("fraction kept $f$")
+        ax2.set_title("(b) blue: keep easy wins; red: keep hard wins")
+        ax2.legend(fontsize=7, loc="lower left")
     return fig
 
 
-def plot_imperfect_metric(data, *, fig=None):
-    """Plot :func:`compute_imperfect_metric` data; returns the figure."""
-    plt = _style()
-    fig = fig or plt.figure(figsize=(10, 8))
-    (a, b), (c, d) = fig.subplots(2, 2)
-    theta = data.notes.get("theta", 10.0)
-    # (a) sketch of the kept band in the teacher-probe plane.
-    rng = np.random.default_rng(1)
-    pts = rng.standard_normal((600, 2))
-    th = math.radians(max(theta, 15.0))
-    probe = np.array([math.sin(th), math.cos(th)])
-    teacher = np.array([0.0, 1.0])
-    v = pts @ probe
-    gamma = _th.kept_threshold(0.3, "hard")
-    kept = np.abs(v) < gamma
-    lab = np.sign(pts @ teacher)
-    a.scatter(*pts[~kept].T, s=4, c="0.8")
-    a.scatter(*pts[kept & (lab > 0)].T, s=6, c="tab:red", label="kept, y = +1")
-    a.scatter(*pts[kept & (lab < 0)].T, s=6, c="tab:blue", label="kept, y = -1")
-    t = np.linspace(-3, 3, 2)
-    a.plot(t, 0 * t, "k-", lw=1.5, label="teacher boundary")
-    pdir = np.array([probe[1], -probe[0]])
-    a.plot(t * pdir[0], t * pdir[1], "k--", lw=1.2, label="probe boundary")
-    for sgn in (-1, 1):
-        a.plot(t * pdir[0] + sgn * gamma * probe[0], t * pdir[1] + sgn * gamma * probe[1], ":",
-               color="0.3", lw=1)
-    a.annotate("", xy=teacher * 1.6, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.5))
-    a.annotate("", xy=probe * 1.6, xytext=(0, 0),
-               arrowprops=dict(arrowstyle="->", lw=1.5, ls="--"))
-    a.text(*(teacher * 1.7), "T", ha="center")
-    a.text(*(probe * 1.75), r"$J_{probe}$", ha="center")
+def _plot_kept_band(a, data):
+    smp = data.select(panel="a", series="sample")
+    par = smp[0]
+    groups = ((lambda r: not r["kept"], {"s": 4, "c": "0.8"}),
+              (lambda r: r["kept"] and r["label"] > 0, {"s": 6, "c": "tab:red",
+                                                        "label": "kept, y = +1"}),
+              (lambda r: r["kept"] and r["label"] < 0, {"s": 6, "c": "tab:blue",
+                                                        "label": "kept, y = -1"}))
+    for pick, kw in groups:
+        a.scatter(*_xy([r for r in smp if pick(r)]), **kw)
+    a.plot(*_xy(data.select(panel="a", series="teacher_boundary")), "k-", lw=1.5,
+           label="teacher boundary")
+    a.plot(*_xy(data.select(panel="a", series="probe_boundary")), "k--", lw=1.2,
+           label="probe boundary")
+    for side in (-1, 1):
+        a.plot(*_xy(data.select(panel="a", series="band_edge", side=side)), ":", color="0.3",
+               lw=1)
+    unit = {r["vector"]: np.array([r["x"], r["y"]])
+            for r in data.select(panel="a", series="direction")}
+    for name, ls in (("teacher", "-"), ("probe", "--")):
+        a.annotate("", xy=unit[name] * 1.6, xytext=(0, 0),
+                   arrowprops=dict(arrowstyle="->", lw=1.5, ls=ls))
+    a.text(*(unit["teacher"] * 1.7), "T", ha="center")
+    a.text(*(unit["probe"] * 1.75), r"$J_{probe}$", ha="center")
     a.set_aspect("equal")
     a.set_xlim(-3, 3)
     a.set_ylim(-3, 3)
-    a.set_title(rf"(a) keep hard, probe at $\theta$ = {math.degrees(th):.0f}$^\circ$, f = 0.3")
+    a.set_title(rf"(a) keep hard, probe at $\theta$ = {par['theta']:.0f}$^\circ$, "
+                f"f = {par['f']:g}")
     a.legend(fontsize=6.5, loc="lower left")
-    _plot_curves(b, data, "b", F_IMPERFECT)
-    b.set_title(rf"(b) keep hard, $\theta$ = {theta:g}$^\circ$")
-    b.legend(fontsize=6.5, ncol=2, loc="lower left")
-    un = data.select(panel="c", series="unpruned")
-    c.plot([r["x"] for r in un], [r["y"] for r in un], "k:", lw=1.5, label="unpruned")
-    for i, t_ in enumerate(THETAS):
-        col = plt.get_cmap("plasma")(i / len(THETAS))
-        fr = data.select(panel="c", series="frontier", theta=t_)
-        c.plot([r["x"] for r in fr], [r["y"] for r in fr], color=col,
-               label=rf"$\theta$ = {t_:g}$^\circ$")
-        od = data.select(panel="d", series="optimal_f", theta=t_)
-        d.plot([r["x"] for r in od], [r["y"] for r in od], "o-", ms=2.5, color=col,
-               label=rf"$\theta$ = {t_:g}$^\circ$")
-    c.set_xscale("log")
-    c.set_yscale("log")
-    c.set_xlabel(r"$\alpha_{\mathrm{prune}}$")
-    c.set_ylabel(r"best test error $\min_f \varepsilon$")
-    c.set_title("(c) Pareto frontier (keep hard) per probe angle")
-    c.legend(fontsize=7)
-    d.set_xscale("log")
-    d.set_yscale("log")
-    d.set_xlabel(r"$\alpha_{tot} = \alpha_{\mathrm{prune}} / f_{opt}$")
-    d.set_ylabel(r"optimal $f$ on the frontier")
-    d.set_title("(d) optimal fraction kept")
-    d.legend(fontsize=7)
+
+
+def plot_imperfect_metric(data, *, axes=None):
+    """Draw :func:`compute_imperfect_metric` data.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 4 matplotlib.axes.Axes, optional
+        Axes for panels (a) to (d) (any shape, read in row-major order); a new 2 x 2 figure by
+        default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    with plt.style.context(STYLE_PATH):
+        fig, (a, b, c, d) = _panels(plt, axes, 4, (10, 8))
+        theta = data.notes.get("theta", 10.0)
+        _plot_kept_band(a, data)
+        _plot_curves(b, data, "b", F_IMPERFECT)
+        b.set_title(rf"(b) keep hard, $\theta$ = {theta:g}$^\circ$")
+        b.legend(fontsize=6.5, ncol=2, loc="lower left")
+        c.plot(*_xy(data.select(panel="c", series="unpruned")), "k:", lw=1.5, label="unpruned")
+        for i, t_ in enumerate(THETAS):
+            col = plt.get_cmap("plasma")(i / len(THETAS))
+            c.plot(*_xy(data.select(panel="c", series="frontier", theta=t_)), color=col,
+                   label=rf"$\theta$ = {t_:g}$^\circ$")
+            d.plot(*_xy(data.select(panel="d", series="optimal_f", theta=t_)), "o-", ms=2.5,
+                   color=col, label=rf"$\theta$ = {t_:g}$^\circ$")
+        c.set_xscale("log")
+        c.set_yscale("log")
+        c.set_xlabel(r"$\alpha_{\mathrm{prune}}$")
+        c.set_ylabel(r"best test error $\min_f \varepsilon$")
+        c.set_title("(c) Pareto frontier (keep hard) per probe angle")
+        c.legend(fontsize=7)
+        d.set_xscale("log")
+        d.set_yscale("log")
+        d.set_xlabel(r"$\alpha_{tot} = \alpha_{\mathrm{prune}} / f_{opt}$")
+        d.set_ylabel(r"optimal $f$ on the frontier")
+        d.set_title("(d) optimal fraction kept")
+        d.legend(fontsize=7)
     return fig
 
 
-def plot_scaling(data, *, fig=None):
-    """Plot :func:`compute_scaling` data; returns the figure."""
-    plt = _style()
-    fig = fig or plt.figure(figsize=(10, 4.2))
-    ax1, ax2 = fig.subplots(1, 2)
-    un = data.select(series="unpruned")
-    n = data.notes
-    fmins = sorted({r["f_min"] for r in data.select(series="frontier")}, reverse=True)
-    for ax in (ax1, ax2):
-        ax.plot([r["x"] for r in un], [r["y"] for r in un], "k-",
-                label=rf"unpruned: power law, $\nu$ = {n['unpruned_nu']:.2f}")
-        for i, fm in enumerate(fmins):
-            fr = data.select(series="frontier", f_min=fm)
-            ax.plot([r["x"] for r in fr], [r["y"] for r in fr], "--",
-                    color=plt.get_cmap("autumn")(i / len(fmins)),
-                    label=f"Pareto frontier, keep hard, f $\\geq$ {fm:g}")
-        ax.set_yscale("log")
-        ax.set_xlabel(r"$\alpha_{\mathrm{prune}}$")
-        ax.set_ylabel(r"test error $\varepsilon$")
-    ax1.set_xscale("log")
-    ax1.set_title("log-log: a power law is a straight line")
-    ax2.set_xlim(0, 30)
-    ax2.set_title("semi-log: an exponential is a straight line")
-    ax1.legend(fontsize=6.5, loc="lower left")
-    ax2.text(0.97, 0.97,
-             "Pareto frontier: faster than any power law\n"
-             + rf"(local exponent $\nu$ reaches {n['frontier_max_local_nu']:.0f} at "
-             + rf"$\alpha_{{prune}}$ = {n['fit_alpha_min']:.1f}-{n['fit_alpha_max']:.1f};" + "\n"
-             + rf"an exponential fit there misses by {n['frontier_exp_rms']:.2f} "
-             + r"in $\ln\varepsilon$:"
-             + "\nthe drop is steeper still)", transform=ax2.transAxes, ha="right", va="top",
-             fontsize=7.5)
+def plot_scaling(data, *, axes=None):
+    """Draw :func:`compute_scaling` data: the same lines on log-log and semi-log axes.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 2 matplotlib.axes.Axes, optional
+        The log-log and the semi-log axes; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    with plt.style.context(STYLE_PATH):
+        fig, (ax1, ax2) = _panels(plt, axes, 2, (10, 4.2))
+        un = data.select(series="unpruned")
+        n = data.notes
+        fmins = sorted({r["f_min"] for r in data.select(series="frontier")}, reverse=True)
+        for ax in (ax1, ax2):
+            ax.plot(*_xy(un), "k-",
+                    label=rf"unpruned: power law, $\nu$ = {n['unpruned_nu']:.2f}")
+            for i, fm in enumerate(fmins):
+                ax.plot(*_xy(data.select(series="frontier", f_min=fm)), "--",
+                        color=plt.get_cmap("autumn")(i / len(fmins)),
+                        label=f"Pareto frontier, keep hard, f $\\geq$ {fm:g}")
+            ax.set_yscale("log")
+            ax.set_xlabel(r"$\alpha_{\mathrm{prune}}$")
+            ax.set_ylabel(r"test error $\varepsilon$")
+        ax1.set_xscale("log")
+        ax1.set_title("log-log: a power law is a straight line")
+        ax2.set_xlim(0, 30)
+        ax2.set_title("semi-log: an exponential is a straight line")
+        ax1.legend(fontsize=6.5, loc="lower left")
+        ax2.text(0.97, 0.97,
+                 "Pareto frontier: faster than any power law\n"
+                 + rf"(local exponent $\nu$ reaches {n['frontier_max_local_nu']:.0f} at "
+                 + rf"$\alpha_{{prune}}$ = {n['fit_alpha_min']:.1f}-{n['fit_alpha_max']:.1f};"
+                 + "\n"
+                 + rf"an exponential fit there misses by {n['frontier_exp_rms']:.2f} "
+                 + r"in $\ln\varepsilon$:"
+                 + "\nthe drop is steeper still)", transform=ax2.transAxes, ha="right",
+                 va="top", fontsize=7.5)
+    return fig
+
+
+# ----------------------------------------------------------------------------- finite size
+
+FS_POINTS = (
+    ("unpruned", "a", {"alpha_tot": 2.0, "f": 1.0, "keep": "hard", "theta": 0.0}),
+    ("keep_hard", "b", {"alpha_tot": 10.0, "f": 0.2, "keep": "hard", "theta": 0.0}),
+    ("keep_easy", "c", {"alpha_tot": 10.0, "f": 0.2, "keep": "easy", "theta": 10.0}),
+)
+FS_N_QUICK = (50, 100, 200, 400)
+
+
+def compute_finite_size(cfg=FigureConfig(), *, runner=None):
+    """Finite-size study of three points (:func:`~perceptron_pruning.finite_size.studies`):
+    unpruned at ``alpha = 2`` (a), keep hard ``f = 0.2`` at ``alpha_tot = 10``, the steep part
+    of its curve (b), keep easy ``f = 0.2`` with a probe at 10 degrees, ``alpha_tot = 10`` (c).
+
+    ``x = 1 / N``: ``N = 100 ... 3200`` (quick: 50 ... 400), ``cfg.replicates`` seeds at the
+    largest ``N`` and ``~N^-1.5`` more below
+    (:func:`~perceptron_pruning.finite_size.default_seeds`); ``cfg.n`` is not used.
+    Rows: ``simulation`` (mean +- s.e.m. per ``N``), ``fit`` (``eps_inf + a N^-b``),
+    ``theory`` (the ``N -> infinity`` value, a horizontal line) and ``extrapolation``
+    (``eps_inf +- se`` at ``x = 0``, with ``b``, ``gap = eps_inf - theory`` and ``gap_se``).
+    """
+    runner = runner or _Runner()
+    n_values = FS_N_QUICK if cfg.quick else _fs.N_VALUES
+    seeds = _fs.default_seeds(n_values, largest=max(2, cfg.replicates))
+    res = _fs.studies([p for *_, p in FS_POINTS], n_values=n_values, seeds=seeds,
+                      seed=cfg.seed, executor=getattr(runner, "executor", None),
+                      cache_dir=getattr(runner, "cache_dir", None),
+                      progress=getattr(runner, "progress", None), **_plugins(cfg))
+    rows, notes = [], {}
+    x_max = 1.05 / min(n_values)
+    for (label, panel, p), st in zip(FS_POINTS, res):
+        par = {"point": label, **p}
+        rows += [{"panel": panel, "series": "simulation", "n": int(n), "seeds": int(s),
+                  "x": 1.0 / n, "y": float(e), "yerr": float(se), **par}
+                 for n, s, e, se in zip(st.n, st.seeds, st.eps_mean, st.eps_sem)]
+        xs = np.linspace(0.0, x_max, 80)
+        ft = st.fit
+        rows += [{"panel": panel, "series": "fit", "n": 1.0 / x if x > 0 else math.inf,
+                  "x": float(x), "y": float(ft.eps_inf + ft.a * x**ft.b), "yerr": math.nan,
+                  **par} for x in xs]
+        rows += _line_rows(panel, "theory", [0.0, x_max], [st.eps_theory] * 2, n=math.inf,
+                           **par)
+        summ = {k: v for k, v in st.summary().items() if k not in p}
+        rows.append({"panel": panel, "series": "extrapolation", "n": math.inf, "x": 0.0,
+                     "y": ft.eps_inf, "yerr": ft.eps_inf_se, "reason": ft.reason, **par,
+                     **summ})
+        notes.update({f"{label}_gap": st.gap, f"{label}_gap_se": st.gap_se,
+                      f"{label}_b": ft.b, f"{label}_b_fitted": ft.b_fitted})
+    return FigureData("finite_size", rows, notes)
+
+
+def plot_finite_size(data, *, axes=None):
+    """Draw :func:`compute_finite_size` data: ``eps`` against ``1 / N``, one panel per point.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 3 matplotlib.axes.Axes, optional
+        One per point; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    titles = {"unpruned": r"(a) unpruned, $\alpha$ = {alpha_tot:g}",
+              "keep_hard": r"(b) keep hard, $f$ = {f:g}, $\alpha_{{tot}}$ = {alpha_tot:g}",
+              "keep_easy": r"(c) keep easy, $f$ = {f:g}, $\theta$ = {theta:g}$^\circ$, "
+                           r"$\alpha_{{tot}}$ = {alpha_tot:g}"}
+    with plt.style.context(STYLE_PATH):
+        fig, axs = _panels(plt, axes, 3, (12, 3.9))
+        for ax, (label, panel, p) in zip(axs, FS_POINTS):
+            sm = data.select(panel=panel, series="simulation")
+            ax.plot(*_xy(data.select(panel=panel, series="theory")), "k--", lw=1.2,
+                    label=r"theory ($N \to \infty$)")
+            ax.plot(*_xy(data.select(panel=panel, series="fit")), "-", color="tab:blue",
+                    lw=1.2, label=r"fit $\varepsilon_\infty + a N^{-b}$")
+            ax.errorbar(*_xy(sm), yerr=[r["yerr"] for r in sm], fmt="o", ms=4,
+                        color="tab:blue", capsize=2, label="simulation, mean $\\pm$ s.e.m.")
+            (ex,) = data.select(panel=panel, series="extrapolation")
+            ax.errorbar([ex["x"]], [ex["y"]], yerr=[ex["yerr"]], fmt="D", ms=5,
+                        color="tab:red", capsize=3, label=r"extrapolation $\varepsilon_\infty$")
+            for r in sm:
+                ax.annotate(f"{r['n']}", (r["x"], r["y"]), textcoords="offset points",
+                            xytext=(4, 4), fontsize=6.5, color="0.35")
+            b_txt = (rf"$b$ = {ex['b']:.2f} $\pm$ {ex['b_se']:.2f}" if ex["b_fitted"]
+                     else rf"$b$ = {ex['b']:g} (fixed: b not determined)")
+            ax.text(0.97, 0.03, rf"$\varepsilon_\infty - \varepsilon_{{theory}}$ = "
+                    rf"{ex['gap']:+.4f} $\pm$ {ex['gap_se']:.4f}" + "\n" + b_txt
+                    + rf", $\chi^2$/dof = {ex['chi2']:.1f}/{ex['dof']}",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
+            x_hi = max(r["x"] for r in data.select(panel=panel, series="theory"))
+            ax.set_xlim(-0.04 * x_hi, 1.1 * x_hi)
+            ax.set_xlabel(r"$1 / N$")
+            ax.set_ylabel(r"test error $\varepsilon$")
+            ax.set_title(titles[label].format(**p), fontsize=9)
+        axs[0].legend(fontsize=6.5, loc="upper left")
     return fig
 
 
@@ -457,6 +708,7 @@ FIGURES = {
     "easy_vs_hard": (compute_easy_vs_hard, plot_easy_vs_hard),
     "imperfect_metric": (compute_imperfect_metric, plot_imperfect_metric),
     "scaling": (compute_scaling, plot_scaling),
+    "finite_size": (compute_finite_size, plot_finite_size),
 }
 
 
@@ -471,9 +723,24 @@ def compute(name, cfg=FigureConfig(), *, cache_dir=None, executor=None, progress
     return FIGURES[_check_name(name)][0](cfg, runner=_Runner(cache_dir, executor, progress))
 
 
-def plot(data, *, fig=None):
-    """Draw :class:`FigureData`; returns the matplotlib figure."""
-    return FIGURES[_check_name(data.name)][1](data, fig=fig)
+def plot(data, *, axes=None):
+    """Draw :class:`FigureData` with its figure's ``plot_<name>`` function.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : matplotlib.axes.Axes or sequence of them, optional
+        One axes per panel (a single one, or a one-element sequence, for the single-panel
+        learning curves); a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plot_fn = FIGURES[_check_name(data.name)][1]
+    if plot_fn is plot_learning_curves:
+        return plot_fn(data, ax=None if axes is None else _axes_list(axes, 1)[0])
+    return plot_fn(data, axes=axes)
 
 
 def make_figure(name, out_dir, cfg=FigureConfig(), *, cache_dir=None, executor=None,
@@ -484,15 +751,18 @@ def make_figure(name, out_dir, cfg=FigureConfig(), *, cache_dir=None, executor=N
     -------
     FigureData
     """
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     data = compute(name, cfg, cache_dir=cache_dir, executor=executor, progress=progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fig = plot(data)
-    fig.savefig(out / f"{name}.png", dpi=150, metadata={"Software": None})
-    fig.savefig(out / f"{name}.pdf", metadata={"CreationDate": None, "Producer": None})
-    plt.close(fig)
+    try:
+        # Saving reads style keys too (savefig.bbox; tick labels made at draw time).
+        with plt.style.context(STYLE_PATH):
+            fig.savefig(out / f"{name}.png", dpi=150, metadata={"Software": None})
+            fig.savefig(out / f"{name}.pdf", metadata={"CreationDate": None, "Producer": None})
+    finally:
+        plt.close(fig)
     keys = sorted({k for r in data.rows for k in r})
     write_csv([{k: r.get(k, "") for k in keys} for r in data.rows], out / f"{name}.csv")
     return data

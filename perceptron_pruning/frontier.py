@@ -9,7 +9,8 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
 from . import theory as _th
-from ._validation import check_keep, check_real, check_theta
+from ._validation import check_keep, check_real, check_theta, renamed_theta
+from .registry import get_learner, get_metric
 
 __all__ = ["OptimalF", "ParetoFrontier", "eps_vs_f", "optimal_f", "pareto_frontier",
            "smallest_useful_f"]
@@ -46,7 +47,9 @@ class ParetoFrontier:
     theta: float
 
 
-def pareto_frontier(alpha_prune_grid, f_grid, keep="hard", theta_deg=0.0):
+@renamed_theta
+def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
+                    learner="max-margin", metric="margin"):
     """Lower envelope over ``f`` of ``eps(alpha_prune)`` with the minimising ``f``.
 
     Parameters
@@ -57,25 +60,29 @@ def pareto_frontier(alpha_prune_grid, f_grid, keep="hard", theta_deg=0.0):
         Kept fractions in [1e-3, 1].
     keep : {"hard", "easy", "random"}, default "hard"
         Pruning rule.
-    theta_deg : float, default 0
+    theta : float, default 0
         Probe angle in degrees.
+    learner, metric : str or plug-in, default "max-margin", "margin"
+        Registered learner and pruning metric (names or instances), as in
+        :func:`~perceptron_pruning.theory.curve`.
 
     Returns
     -------
     ParetoFrontier
     """
     keep = check_keep(keep)
-    theta_deg = check_theta(theta_deg)
+    theta = check_theta(theta)
     alpha = np.atleast_1d(np.asarray(alpha_prune_grid, dtype=float))
     fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
     if alpha.size == 0 or fs.size == 0:
         raise ValueError("alpha_prune_grid and f_grid must be non-empty")
-    eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta_deg=theta_deg).eps
+    pl = _plugins(learner, metric)
+    eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta=theta, **pl).eps
                      for f in fs])
     k = np.argmin(eps, axis=0)
     return ParetoFrontier(alpha_prune=alpha, f_grid=fs, eps_by_f=eps,
                           eps=eps[k, np.arange(alpha.size)], f_best=fs[k], keep=keep,
-                          theta=theta_deg)
+                          theta=theta)
 
 
 @dataclass(frozen=True)
@@ -114,8 +121,10 @@ class OptimalF:
     f_easy: float
 
 
-def eps_vs_f(alpha_tot, f_grid, keep="hard", theta_deg=0.0):
-    """``eps`` at fixed ``alpha_tot`` along a grid of ``f`` (continuation from large ``f``).
+@renamed_theta
+def eps_vs_f(alpha_tot, f_grid, *, keep="hard", theta=0.0, learner="max-margin",
+             metric="margin"):
+    """``eps`` at fixed ``alpha_tot`` along a grid of ``f``, each ``f`` solved on its own.
 
     Parameters
     ----------
@@ -125,21 +134,29 @@ def eps_vs_f(alpha_tot, f_grid, keep="hard", theta_deg=0.0):
         Kept fractions in [1e-3, 1].
     keep : {"hard", "easy", "random"}
         Pruning rule.
-    theta_deg : float
+    theta : float
         Probe angle in degrees.
+    learner, metric : str or plug-in, default "max-margin", "margin"
+        Registered learner and pruning metric (names or instances), as in
+        :func:`~perceptron_pruning.theory.curve`.
 
     Returns
     -------
     ndarray, shape (F,)
     """
     fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
-    return np.array([_th.solve(alpha_tot=alpha_tot, f=float(f), keep=keep,
-                               theta_deg=theta_deg).eps for f in fs])
+    pl = _plugins(learner, metric)
+    return np.array([_th.solve(alpha_tot=alpha_tot, f=float(f), keep=keep, theta=theta,
+                               **pl).eps for f in fs])
 
 
-def _optimal_one(alpha_tot, keep, theta_deg, f_min, n_grid, rtol):
+def _plugins(learner, metric):
+    return {"learner": get_learner(learner), "metric": get_metric(metric)}
+
+
+def _optimal_one(alpha_tot, keep, theta, pl, f_min, n_grid, rtol):
     fs = np.geomspace(f_min, 1.0, n_grid)
-    eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
+    eps = eps_vs_f(alpha_tot, fs, keep=keep, theta=theta, **pl)
     i = int(np.argmin(eps))
     tied = np.flatnonzero(eps <= eps[i] * (1.0 + rtol))
     if tied.size > 1:
@@ -151,14 +168,16 @@ def _optimal_one(alpha_tot, keep, theta_deg, f_min, n_grid, rtol):
     if hi > lo:
         res = minimize_scalar(
             lambda lf: _th.solve(alpha_tot=alpha_tot, f=math.exp(lf), keep=keep,
-                                 theta_deg=theta_deg).eps,
+                                 theta=theta, **pl).eps,
             bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": 1e-4})
         if res.fun <= eps[i]:
             return math.exp(res.x), float(res.fun)
     return float(fs[i]), float(eps[i])
 
 
-def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25, rtol=1e-9):
+@renamed_theta
+def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric="margin",
+              f_min=None, n_grid=25, rtol=1e-9):
     """The ``f`` minimising ``eps`` at fixed ``alpha_tot``, and which rule wins there.
 
     Parameters
@@ -167,8 +186,11 @@ def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25, r
         Examples drawn per dimension, in (0, 1e4].
     keep : {"best", "hard", "easy"}, default "best"
         Rule to optimise; ``"best"`` optimises both and reports the winner.
-    theta_deg : float, default 0
+    theta : float, default 0
         Probe angle in degrees.
+    learner, metric : str or plug-in, default "max-margin", "margin"
+        Registered learner and pruning metric (names or instances), as in
+        :func:`~perceptron_pruning.theory.curve`.
     f_min : float, optional
         Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``).
     n_grid : int, default 25
@@ -182,27 +204,30 @@ def optimal_f(alpha_tot, keep="best", theta_deg=0.0, *, f_min=None, n_grid=25, r
     OptimalF
     """
     alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, high=_th.ALPHA_MAX, low_open=True)
-    theta_deg = check_theta(theta_deg)
+    theta = check_theta(theta)
     if keep not in ("best", "hard", "easy"):
         raise ValueError(f"keep must be one of best, hard, easy; got {keep!r}")
     if f_min is None:
         f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
     f_min = check_real("f_min", f_min, low=max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot), high=1.0)
-    eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta_deg=theta_deg).eps
+    pl = _plugins(learner, metric)
+    eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta=theta, **pl).eps
     res = {}
     for rule in (("hard", "easy") if keep == "best" else (keep,)):
-        res[rule] = _optimal_one(alpha_tot, rule, theta_deg, f_min, n_grid, rtol)
+        res[rule] = _optimal_one(alpha_tot, rule, theta, pl, f_min, n_grid, rtol)
     best = min(r[1] for r in res.values())
     winner = min((r for r in res if res[r][1] <= best * (1.0 + rtol)), key=lambda r: res[r][0])
     nan = math.nan
-    return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=theta_deg, f=res[winner][0],
+    return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=theta, f=res[winner][0],
                     eps=res[winner][1], eps_unpruned=eps1,
                     eps_hard=res.get("hard", (nan, nan))[1],
                     eps_easy=res.get("easy", (nan, nan))[1],
                     f_hard=res.get("hard", (nan, nan))[0], f_easy=res.get("easy", (nan, nan))[0])
 
 
-def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25, rtol=1e-6):
+@renamed_theta
+def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin",
+                      metric="margin", n_grid=25, rtol=1e-6):
     """Smallest ``f`` at which pruning is no worse than keeping all the data.
 
     Scans ``f`` downwards from 1 and returns where ``eps(f)`` first rises above
@@ -217,8 +242,11 @@ def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25, rtol=
         Examples drawn per dimension.
     keep : {"hard", "easy"}
         Pruning rule.
-    theta_deg : float
+    theta : float
         Probe angle in degrees.
+    learner, metric : str or plug-in, default "max-margin", "margin"
+        Registered learner and pruning metric (names or instances), as in
+        :func:`~perceptron_pruning.theory.curve`.
     n_grid : int, default 25
         Scan resolution.
     rtol : float, default 1e-6
@@ -232,13 +260,14 @@ def smallest_useful_f(alpha_tot, keep="hard", theta_deg=0.0, *, n_grid=25, rtol=
     f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
     rtol = check_real("rtol", rtol, low=0.0, high=1.0)
     fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
-    eps = eps_vs_f(alpha_tot, fs, keep, theta_deg)
+    pl = _plugins(learner, metric)
+    eps = eps_vs_f(alpha_tot, fs, keep=keep, theta=theta, **pl)
     eps1 = float(eps[0])  # fs[0] = 1: no pruning
     thr = eps1 * rtol
     d = eps - eps1 - thr
     for i in range(1, fs.size):
         if d[i] > 0:
             g = lambda lf: _th.solve(alpha_tot=alpha_tot, f=math.exp(lf), keep=keep,  # noqa: E731
-                                     theta_deg=theta_deg).eps - eps1 - thr
+                                     theta=theta, **pl).eps - eps1 - thr
             return math.exp(brentq(g, math.log(fs[i]), math.log(fs[i - 1]), xtol=1e-6))
     return float(fs[-1])

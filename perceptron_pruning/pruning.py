@@ -6,7 +6,7 @@ import numpy as np
 
 from ._validation import check_f, check_int, check_keep
 
-__all__ = ["n_kept", "prune"]
+__all__ = ["n_kept", "prune", "select_by_score", "smallest"]
 
 
 def n_kept(p_tot, f):
@@ -21,7 +21,7 @@ def n_kept(p_tot, f):
     return k
 
 
-def prune(X, probe, f, keep, *, rng=None):
+def prune(X, probe, *, f, keep="hard", rng=None):
     """Indices of the examples kept by probe-margin pruning.
 
     Parameters
@@ -32,7 +32,7 @@ def prune(X, probe, f, keep, *, rng=None):
         Probe vector; the score of example ``mu`` is ``|probe . x_mu|``.
     f : float
         Fraction kept, in (0, 1]; exactly ``round(f * P_tot)`` examples are kept.
-    keep : {"hard", "easy", "random"}
+    keep : {"hard", "easy", "random"}, default "hard"
         ``hard`` keeps the smallest scores, ``easy`` the largest, ``random`` a uniform subset.
     rng : numpy.random.Generator, optional
         Needed for ``keep="random"`` only.
@@ -43,15 +43,57 @@ def prune(X, probe, f, keep, *, rng=None):
         Kept row indices in increasing order. Ties in the score are broken by the row index
         (stable sort), so the result is deterministic.
     """
-    keep = check_keep(keep)
     X = np.asarray(X, dtype=np.float64)
-    k = n_kept(X.shape[0], f)
+    return select_by_score(np.abs(X @ np.asarray(probe, dtype=np.float64)), f=f, keep=keep,
+                           rng=rng)
+
+
+def select_by_score(score, *, f, keep="hard", rng=None):
+    """Indices of the ``round(f * P_tot)`` examples with the smallest (hard) or largest (easy)
+    score, or a uniform subset (random).
+
+    Parameters
+    ----------
+    score : array_like, shape (P_tot,)
+        One score per example; smaller means harder.
+    f : float
+        Fraction kept, in (0, 1].
+    keep : {"hard", "easy", "random"}
+        Rule.
+    rng : numpy.random.Generator, optional
+        Needed for ``keep="random"`` only.
+
+    Returns
+    -------
+    ndarray of int, shape (round(f * P_tot),)
+        Kept indices in increasing order; ties are broken by index (stable sort).
+    """
+    keep = check_keep(keep)
+    score = np.asarray(score, dtype=np.float64)
+    k = n_kept(score.shape[0], f)
     if keep == "random":
         if rng is None:
             raise ValueError("rng must be a numpy.random.Generator for keep='random'")
-        idx = rng.permutation(X.shape[0])[:k]
+        idx = rng.permutation(score.shape[0])[:k]
     else:
-        score = np.abs(X @ np.asarray(probe, dtype=np.float64))
         order = np.argsort(score if keep == "hard" else -score, kind="stable")
         idx = order[:k]
     return np.sort(idx)
+
+
+def smallest(key, k):
+    """Indices (increasing) of the ``k`` smallest keys; ties go to the smaller index.
+
+    Parameters
+    ----------
+    key : array_like, shape (P,)
+        Sort keys.
+    k : int
+        How many to keep, ``1 <= k <= P``.
+
+    Returns
+    -------
+    ndarray of int, shape (k,)
+    """
+    key = np.asarray(key, dtype=np.float64)
+    return np.sort(np.argsort(key, kind="stable")[:k])

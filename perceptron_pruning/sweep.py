@@ -1,66 +1,143 @@
-"""Resumable simulation sweeps over ``(N, alpha_tot, f, keep, theta, replicate)``.
+"""Resumable simulation sweeps over ``(N, alpha_tot, f, keep, theta, learner, metric)``.
 
-Every task is one trial. Replicate ``r`` draws its seed from the ``r``-th child of
-``SeedSequence(seed).spawn``, at every grid point (common random numbers: curves over ``f`` share
-their data pool), so the numbers never depend on task order or on how many workers ran them.
-Finished tasks are cached on disk, one small JSON file each, keyed by a hash of the task and of
-the simulator's source code, and written atomically; a rerun recomputes only what is missing.
+Every task is one trial (:func:`~perceptron_pruning.trial.run_trial`, the path that
+:func:`~perceptron_pruning.simulate` runs too). Replicate ``r`` draws its seed from the ``r``-th
+child of ``SeedSequence(seed).spawn``, at every grid point (common random numbers: curves over
+``f`` share their data pool), so the numbers never depend on task order or on how many workers
+ran them. Finished tasks are cached on disk, one small JSON file each, keyed by a hash of the
+task and of the code that runs it (:func:`code_version`), and written atomically; a rerun
+recomputes only what is missing.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
+import functools
 import hashlib
+import inspect
 import itertools
 import json
-import math
 import os
 import sys
 import tempfile
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ._validation import check_int
-from .simulate import _check_point, run_trial
+from .results import SimulationResult
+from .trial import Task, Trial, make_task, run_trial
 
-__all__ = ["Task", "aggregate", "code_version", "make_tasks", "read_csv", "run_sweep",
+__all__ = ["MAX_REPLICATES", "aggregate", "code_version", "make_tasks", "read_csv", "run_sweep",
            "write_csv"]
 
-_SIM_MODULES = ("data.py", "pruning.py", "maxmargin.py", "_mm_kernels.py", "simulate.py",
-                "_validation.py")
-RESULT_FIELDS = ("n", "alpha_tot", "f", "keep", "theta", "replicate", "seed", "p_tot", "p_kept",
-                 "alpha_prune", "eps", "R", "kappa", "rho", "n_support")
+MAX_REPLICATES = 1_000_000
+_PKG_DIR = Path(__file__).resolve().parent
+_PKG = __name__.rpartition(".")[0]
 
 
-@dataclass(frozen=True)
-class Task:
-    """One trial of a sweep (``seed`` is the trial's own integer seed)."""
-
-    n: int
-    alpha_tot: float
-    f: float
-    keep: str
-    theta: float
-    replicate: int
-    seed: int
-
-    def key(self, version: str) -> str:
-        """Content address of this task's result under code version ``version``."""
-        blob = json.dumps([asdict(self), version], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+def _module_file(modname):
+    """Source file of a module of this package (a module or a subpackage), or None."""
+    rel = modname.split(".")[1:]
+    base = _PKG_DIR.joinpath(*rel)
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
 
 
-def code_version() -> str:
-    """Hash of the simulator's source files: a change there invalidates cached trials."""
+def _local_imports(path, modname):
+    """Modules of this package imported anywhere in the file (relative or absolute imports)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    is_pkg = path.name == "__init__.py"
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = modname.split(".")
+                base = parts if is_pkg else parts[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != _PKG:
+                continue
+            if target != _PKG:  # the top-level __init__ only re-exports
+                out.add(target)
+            for alias in node.names:  # `from . import x` may name a submodule
+                out.add(f"{target}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.split(".")[0] == _PKG)
+    return out
+
+
+def _closure(modnames):
+    seen, stack = {}, list(modnames)
+    while stack:
+        m = stack.pop()
+        if m in seen:
+            continue
+        path = _module_file(m)
+        seen[m] = path
+        if path is not None:
+            stack.extend(_local_imports(path, m))
+    return {m: p for m, p in seen.items() if p is not None}
+
+
+@functools.lru_cache(maxsize=64)
+def code_version(learner_cls=None, metric_cls=None) -> str:
+    """Hash of everything a trial's numbers depend on, besides the task itself.
+
+    It covers the package's version, the numpy and numba versions, and the source of every
+    module of this package that a trial imports (found by following the imports of
+    :mod:`~perceptron_pruning.trial` and of the plug-in classes' modules), plus the source file
+    of a plug-in class defined outside the package. A change to any of them invalidates cached
+    trials; a change elsewhere (figures, CLI, theory) does not.
+
+    Parameters
+    ----------
+    learner_cls, metric_cls : type, optional
+        Plug-in classes whose modules are followed too.
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
+    import numba
+
+    from . import __version__
+
+    roots = [f"{_PKG}.trial"]
+    extra_files = []
+    for cls in (learner_cls, metric_cls):
+        if cls is None:
+            continue
+        mod = cls.__module__
+        if mod.split(".")[0] == _PKG:
+            roots.append(mod)
+        else:
+            try:
+                extra_files.append(Path(inspect.getsourcefile(cls)))
+            except (TypeError, OSError):
+                extra_files.append(None)
+            roots.extend(f"{_PKG}.{m}" for m in ("learners", "metrics"))
     h = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in _SIM_MODULES:
-        h.update(name.encode())
-        h.update((here / name).read_bytes())
+    h.update(f"{__version__} numpy {np.__version__} numba {numba.__version__}".encode())
+    for m, path in sorted(_closure(roots).items()):
+        h.update(m.encode())
+        h.update(path.read_bytes())
+    for cls, path in zip((learner_cls, metric_cls), extra_files):
+        h.update(f"{cls.__module__}.{cls.__qualname__}".encode())
+        if path is not None and path.is_file():
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _task_version(task):
+    return code_version(type(task.learner), type(task.metric))
 
 
 def _seeds(seed: int, replicates: int) -> list[int]:
@@ -68,47 +145,48 @@ def _seeds(seed: int, replicates: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint64)[0]) for c in children]
 
 
-def make_tasks(*, n, alpha_tot, f=(1.0,), keep=("hard",), theta=(0.0,), replicates=8, seed=0):
-    """Cartesian grid of tasks.
+def _axis(name, val):
+    if isinstance(val, str) or np.isscalar(val) or not hasattr(val, "__iter__"):
+        return [val]
+    vals = list(val)
+    if not vals:
+        raise ValueError(f"{name} grid must not be empty")
+    return vals
+
+
+def make_tasks(*, n, alpha_tot, f=1.0, keep="hard", theta=0.0, learner="max-margin",
+               metric="margin", replicates=8, seed=0, sampling="fields"):
+    """Cartesian grid of validated tasks.
 
     Parameters
     ----------
-    n, alpha_tot, f, keep, theta : scalar or sequence
-        Grid axes (dimension, examples drawn per dimension, kept fraction, rule, probe angle in
-        degrees). Each must be non-empty; every point is validated.
+    n, alpha_tot, f, keep, theta, learner, metric : scalar or sequence
+        Grid axes: dimension, examples drawn per dimension, kept fraction, rule, probe angle
+        in degrees, learner and metric (registered names or instances). Each must be non-empty;
+        every point is validated.
     replicates : int, default 8
-        Trials per grid point.
+        Trials per grid point, in [1, 1e6].
     seed : int, default 0
-        Root of the ``SeedSequence`` tree.
+        Root of the ``SeedSequence`` tree: replicate ``r`` of every point uses its ``r``-th child.
+    sampling : {"fields", "full"}, default "fields"
+        How each trial draws its data (:func:`~perceptron_pruning.trial.run_trial`).
 
     Returns
     -------
     list of Task
     """
-    axes = {}
-    for name, val in (("n", n), ("alpha_tot", alpha_tot), ("f", f), ("keep", keep),
-                      ("theta", theta)):
-        vals = [val] if np.isscalar(val) else list(val)
-        if not vals:
-            raise ValueError(f"{name} grid must not be empty")
-        axes[name] = vals
-    replicates = check_int("replicates", replicates, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
+    axes = [_axis(k, v) for k, v in (("n", n), ("alpha_tot", alpha_tot), ("f", f),
+                                      ("keep", keep), ("theta", theta), ("learner", learner),
+                                      ("metric", metric))]
+    replicates = check_int("replicates", replicates, minimum=1, maximum=MAX_REPLICATES)
+    seed = check_int("seed", seed, minimum=0, maximum=2**128 - 1)
     seeds = _seeds(seed, replicates)
     tasks = []
-    for nn, at, ff, kk, th in itertools.product(*axes.values()):
-        nn, at, ff, kk, th, _, _ = _check_point(nn, at, ff, kk, th)
-        for r, s in enumerate(seeds):
-            tasks.append(Task(nn, at, ff, kk, th, r, s))
+    for nn, at, ff, kk, th, le, me in itertools.product(*axes):
+        first = make_task(nn, at, f=ff, keep=kk, theta=th, learner=le, metric=me,
+                          replicate=0, seed=seeds[0], sampling=sampling)
+        tasks += [Task(*first.point[:-1], r, s, sampling) for r, s in enumerate(seeds)]
     return tasks
-
-
-def _run_task(task: Task) -> dict:
-    # Top-level so that process pools and Dask can pickle it.
-    t = run_trial(task.n, task.alpha_tot, task.f, task.keep, task.theta, task.seed)
-    *_, p_tot, k = _check_point(task.n, task.alpha_tot, task.f, task.keep, task.theta)
-    return {**asdict(task), "p_tot": p_tot, "p_kept": k, "alpha_prune": k / task.n,
-            "eps": t.eps, "R": t.R, "kappa": t.kappa, "rho": t.rho, "n_support": t.n_support}
 
 
 def _cache_path(cache_dir: Path, key: str) -> Path:
@@ -148,7 +226,7 @@ def _progress(total, enabled, desc):
 
 def run_sweep(tasks, *, cache_dir=None, executor: Executor | None = None, progress=None,
               desc="sweep"):
-    """Run (or resume) a sweep; returns one result row (dict) per task, in task order.
+    """Run (or resume) a sweep; returns one :class:`~perceptron_pruning.trial.Trial` per task.
 
     Parameters
     ----------
@@ -160,44 +238,46 @@ def run_sweep(tasks, *, cache_dir=None, executor: Executor | None = None, progre
         Runs the trials (a ``ProcessPoolExecutor``, Dask's ``client.get_executor()``...).
         Default: in this process, one after another.
     progress : bool, optional
-        Show a tqdm bar; default: only when stderr is a terminal.
+        Show a tqdm bar; default (None): only when stderr is a terminal.
     desc : str
         Progress-bar label.
 
     Returns
     -------
-    list of dict
-        Keys :data:`RESULT_FIELDS`.
+    list of Trial
+        In task order.
     """
     tasks = list(tasks)
-    version = code_version()
+    if not all(isinstance(t, Task) for t in tasks):
+        raise ValueError("tasks must be Task objects from make_tasks or make_task")
     cache = Path(cache_dir) if cache_dir is not None else None
-    results: dict[Task, dict] = {}
+    results: dict[Task, Trial] = {}
     todo = []
     for t in dict.fromkeys(tasks):
         if cache is not None:
-            p = _cache_path(cache, t.key(version))
+            p = _cache_path(cache, t.key(_task_version(t)))
             if p.exists():
                 try:
-                    results[t] = json.loads(p.read_text())
+                    results[t] = Trial(task=t, values=json.loads(p.read_text())["values"])
                     continue
-                except (OSError, json.JSONDecodeError):
+                except (OSError, ValueError, KeyError, TypeError):
                     pass  # a damaged entry is recomputed
         todo.append(t)
     bar = _progress(len(todo), progress, desc)
 
-    def done(t, row):
-        results[t] = row
+    def done(t, trial):
+        results[t] = trial
         if cache is not None:
-            _atomic_write(_cache_path(cache, t.key(version)), row)
+            _atomic_write(_cache_path(cache, t.key(_task_version(t))),
+                          {"row": trial.row(), "values": trial.values})
         bar.update()
 
     try:
         if executor is None:
             for t in todo:
-                done(t, _run_task(t))
+                done(t, run_trial(t))
         else:
-            futs = {executor.submit(_run_task, t): t for t in todo}
+            futs = {executor.submit(run_trial, t): t for t in todo}
             try:
                 pending = set(futs)
                 while pending:
@@ -213,39 +293,32 @@ def run_sweep(tasks, *, cache_dir=None, executor: Executor | None = None, progre
     return [results[t] for t in tasks]
 
 
-def _sem(x):
-    return float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
-
-
-def aggregate(rows):
-    """Mean and standard error over replicates at each grid point.
+def aggregate(trials):
+    """Group trials by parameter point: one :class:`SimulationResult` per point.
 
     Parameters
     ----------
-    rows : list of dict
-        Output of :func:`run_sweep`.
+    trials : sequence of Trial
+        From :func:`run_sweep`.
 
     Returns
     -------
-    list of dict
-        One per ``(n, alpha_tot, f, keep, theta)`` in first-seen order, with ``alpha_prune``,
-        ``eps_mean``, ``eps_sem``, ``R_mean``, ``rho_mean``, ``rho_sem``, ``kappa_mean`` and
-        ``replicates``.
+    list of SimulationResult
+        In the order the points first appear; trials keep their order within a point.
     """
     groups: dict[tuple, list] = {}
-    for r in rows:
-        groups.setdefault((r["n"], r["alpha_tot"], r["f"], r["keep"], r["theta"]), []).append(r)
+    for t in trials:
+        groups.setdefault(t.task.point, []).append(t)
     out = []
-    for (n, at, f, keep, th), rs in groups.items():
-        eps = np.array([r["eps"] for r in rs])
-        rho = np.array([r["rho"] for r in rs])
-        k = eps.size
-        out.append({"n": n, "alpha_tot": at, "f": f, "keep": keep, "theta": th,
-                    "alpha_prune": rs[0]["alpha_prune"], "replicates": k,
-                    "eps_mean": float(eps.mean()), "eps_sem": _sem(eps),
-                    "R_mean": float(np.mean([r["R"] for r in rs])),
-                    "rho_mean": float(rho.mean()), "rho_sem": _sem(rho),
-                    "kappa_mean": float(np.mean([r["kappa"] for r in rs]))})
+    for ts in groups.values():
+        t0 = ts[0].task
+        names = list(ts[0].values)
+        out.append(SimulationResult(
+            n=t0.n, p_tot=t0.p_tot, p_kept=t0.p_kept, alpha_tot=t0.alpha_tot,
+            alpha_prune=t0.p_kept / t0.n, f=t0.f, keep=t0.keep, theta=t0.theta,
+            learner=str(t0.learner), metric=str(t0.metric), sampling=t0.sampling,
+            seeds=np.array([t.task.seed for t in ts], dtype=np.uint64), trials=tuple(ts),
+            values={q: np.array([t.values[q] for t in ts]) for q in names}))
     return out
 
 

@@ -15,9 +15,9 @@ from perceptron_pruning import theory
 from perceptron_pruning.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "R", "rho", "kappa", "eps",
-             "n_support"}
-HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "n_sv/N"]
+JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner", "metric", "R", "rho",
+             "kappa", "eps", "alpha_support", "residual"}
+HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "alpha_support"]
 
 
 def _table_rows(out):
@@ -33,9 +33,10 @@ def test_theory_prints_a_table(capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert "f = 0.3" in out and "keep hard" in out and "theta = 0" in out
+    assert "learner max-margin" in out and "metric margin" in out
     rows = _table_rows(out)
     assert len(rows) == 3
-    ref = theory.curve([0.5, 1.0, 2.0], f=0.3, keep="hard", theta_deg=0.0)
+    ref = theory.curve([0.5, 1.0, 2.0], f=0.3, keep="hard", theta=0.0)
     for r, i in zip(rows, range(3)):
         assert float(r[0]) == pytest.approx(ref.alpha_prune[i], rel=1e-5)
         assert float(r[1]) == pytest.approx(ref.alpha_tot[i], rel=1e-5)
@@ -43,7 +44,7 @@ def test_theory_prints_a_table(capsys):
         assert float(r[3]) == pytest.approx(ref.R[i], abs=1e-8)
         assert float(r[4]) == pytest.approx(ref.rho[i], abs=1e-6)
         assert float(r[5]) == pytest.approx(ref.kappa[i], abs=1e-6)
-        assert float(r[6]) == pytest.approx(ref.n_support[i], abs=1e-4)
+        assert float(r[6]) == pytest.approx(ref.alpha_support[i], abs=1e-4)
 
 
 def test_theory_json_matches_the_api(capsys):
@@ -55,11 +56,12 @@ def test_theory_json_matches_the_api(capsys):
     assert len(out.strip().splitlines()) == 1
     recs = json.loads(out)
     assert isinstance(recs, list) and len(recs) == 2
-    ref = theory.curve([0.5, 4.0], f=0.2, keep="easy", theta_deg=10.0).points()
+    ref = theory.curve([0.5, 4.0], f=0.2, keep="easy", theta=10.0).points()
     for rec, p in zip(recs, ref):
         assert set(rec) == JSON_KEYS
         assert rec["keep"] == "easy" and rec["f"] == 0.2 and rec["theta"] == 10.0
-        for k in ("alpha_prune", "alpha_tot", "R", "rho", "kappa", "eps", "n_support"):
+        assert rec["learner"] == "max-margin" and rec["metric"] == "margin"
+        for k in ("alpha_prune", "alpha_tot", "R", "rho", "kappa", "eps", "alpha_support"):
             assert rec[k] == pytest.approx(getattr(p, k), rel=1e-12, abs=1e-15), k
     assert recs[0]["rho"] > 0  # keep easy with an imperfect probe tilts towards the probe
 
@@ -73,6 +75,14 @@ def test_theory_alpha_tot_replaces_alpha_prune(capsys):
     np.testing.assert_allclose([r["alpha_prune"] for r in by_tot], [1.0, 2.0], rtol=1e-14)
     np.testing.assert_allclose([r["eps"] for r in by_tot], [r["eps"] for r in by_prune],
                                rtol=1e-10)
+
+
+def test_learner_and_metric_flags_name_the_defaults(capsys):
+    argv = ["theory", "--alpha-prune", "2", "--f", "0.5", "--json"]
+    assert main(argv) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--learner", "max-margin", "--metric", "margin"]) == 0
+    assert json.loads(capsys.readouterr().out) == default
 
 
 def test_theory_defaults_are_the_unpruned_curve(capsys):
@@ -97,6 +107,12 @@ def test_theory_defaults_are_the_unpruned_curve(capsys):
     (["--alpha-prune", "1", "--f", "x"], "--f"),
     (["--alpha-prune", "1", "--bogus"], "bogus"),
     (["--alpha-prune", "nan"], "alpha_prune"),
+    (["--alpha-prune", "inf"], "alpha_prune"),
+    (["--alpha-prune", "1e309"], "alpha_prune"),
+    (["--alpha-prune", "1", "--f", "nan"], "f must"),
+    (["--alpha-prune", "1", "--learner", "nope"], "learner must be one of"),
+    (["--alpha-prune", "1", "--metric", ""], "metric must be one of"),
+    (["--alpha-prune", "1", "--n", "3"], "--n"),
 ])
 def test_theory_bad_input_is_one_line_and_status_2(capsys, extra, needle):
     assert main(["theory", *extra]) == 2

@@ -16,7 +16,7 @@ from perceptron_pruning import frontier, simulate, theory
 
 
 def _solve_eps(alpha_tot, f, keep, theta):
-    return theory.solve(alpha_tot=alpha_tot, f=float(f), keep=keep, theta_deg=theta).eps
+    return theory.solve(alpha_tot=alpha_tot, f=float(f), keep=keep, theta=theta).eps
 
 
 def _dense_f_grid(alpha_tot):
@@ -33,8 +33,8 @@ def _dense_f_grid(alpha_tot):
 def test_pareto_envelope_is_the_min_of_the_curves(keep, theta):
     alpha = np.geomspace(0.3, 60.0, 14)
     fs = np.array([0.1, 0.2, 0.5, 1.0])
-    pf = frontier.pareto_frontier(alpha, fs, keep, theta)
-    curves = np.vstack([theory.curve(alpha, f=f, keep=keep, theta_deg=theta).eps for f in fs])
+    pf = frontier.pareto_frontier(alpha, fs, keep=keep, theta=theta)
+    curves = np.vstack([theory.curve(alpha, f=f, keep=keep, theta=theta).eps for f in fs])
     np.testing.assert_allclose(pf.eps_by_f, curves, rtol=1e-10)
     np.testing.assert_array_equal(pf.alpha_prune, alpha)
     np.testing.assert_array_equal(pf.f_grid, fs)
@@ -51,7 +51,7 @@ def test_perfect_metric_frontier_and_the_allowed_f():
     # eps = 0.5005 f_min / alpha_prune (unpruned asymptote), far below the unpruned curve.
     alpha = np.geomspace(2.0, 200.0, 9)
     fs = np.geomspace(1e-3, 1.0, 13)
-    pf = frontier.pareto_frontier(alpha, fs, "hard", 0.0)
+    pf = frontier.pareto_frontier(alpha, fs, keep="hard", theta=0.0)
     unpruned = pf.eps_by_f[-1]
     assert np.all(pf.eps[1:] < 0.05 * unpruned[1:])
     big = alpha >= 10
@@ -78,7 +78,7 @@ def test_optimal_f_interior_optimum_matches_dense_scan(alpha_tot, keep, theta):
     eps = np.array([_solve_eps(alpha_tot, f, keep, theta) for f in fs])
     i = int(np.argmin(eps))
     assert 0 < i < fs.size - 1  # interior optimum: pruning helps at this alpha_tot
-    o = frontier.optimal_f(alpha_tot, keep, theta)
+    o = frontier.optimal_f(alpha_tot, keep=keep, theta=theta)
     assert o.keep == keep and o.alpha_tot == alpha_tot and o.theta == theta
     # At least as good as the best scanned point, and consistent with the theory at its f.
     assert o.eps <= eps[i] * (1 + 1e-9)
@@ -94,7 +94,7 @@ def test_optimal_f_on_the_keep_hard_plateau_reports_its_smallest_f():
     # down to f alpha_tot ~ 10 and rises below; the documented answer is the smallest f of the
     # plateau on optimal_f's own 25-point log grid.
     alpha_tot = 100.0
-    o = frontier.optimal_f(alpha_tot, "hard", 0.0)
+    o = frontier.optimal_f(alpha_tot, keep="hard", theta=0.0)
     e1 = _solve_eps(alpha_tot, 1.0, "hard", 0.0)
     assert o.eps == pytest.approx(e1, rel=1e-9)
     fs = np.geomspace(0.01, 0.3, 120)
@@ -111,7 +111,7 @@ def test_optimal_f_best_rule():
     assert o.eps_easy < o.eps_unpruned
     assert o.eps_hard == pytest.approx(o.eps_unpruned, rel=1e-9)
     assert o.eps == min(o.eps_easy, o.eps_hard)
-    single = frontier.optimal_f(1.0, "hard")
+    single = frontier.optimal_f(1.0, keep="hard")
     assert math.isnan(single.eps_easy) and math.isnan(single.f_easy)
     assert single.keep == "hard"
 
@@ -121,7 +121,7 @@ def test_optimal_f_best_rule():
     (dict(alpha_tot=-1.0), "alpha_tot"),
     (dict(alpha_tot=1e5), "alpha_tot"),
     (dict(alpha_tot=10.0, keep="random"), "keep"),
-    (dict(alpha_tot=10.0, theta_deg=100.0), "theta"),
+    (dict(alpha_tot=10.0, theta=100.0), "theta"),
     (dict(alpha_tot=10.0, f_min=2.0), "f_min"),
 ])
 def test_optimal_f_bad_input(kwargs, pattern):
@@ -137,7 +137,8 @@ def test_keep_hard_plateau_in_theory(alpha_tot):
     e1 = _solve_eps(alpha_tot, 1.0, "hard", 0.0)
     fs = np.array([1.0, 0.8, 0.5, 0.3, 0.1]) if alpha_tot == 100 else np.array([1.0, 0.9, 0.8])
     fs = fs[fs * alpha_tot >= 8.0]
-    np.testing.assert_allclose(frontier.eps_vs_f(alpha_tot, fs, "hard", 0.0), e1, rtol=1e-10)
+    np.testing.assert_allclose(frontier.eps_vs_f(alpha_tot, fs, keep="hard", theta=0.0), e1,
+                               rtol=1e-10)
     # Below f alpha_tot ~ 3.6 the error rises steeply (theory.md).
     assert _solve_eps(alpha_tot, 3.0 / alpha_tot, "hard", 0.0) > 1.03 * e1
     assert _solve_eps(alpha_tot, 2.0 / alpha_tot, "hard", 0.0) > 1.5 * e1
@@ -147,12 +148,12 @@ def test_keep_hard_plateau_in_theory(alpha_tot):
 def test_keep_hard_plateau_in_simulation():
     # The same support-vector effect at N = 400, same seeds: the hardest 60% of the examples
     # contain every support vector of the full data, so the student is (nearly) unchanged.
-    full = simulate(400, 10.0, 1.0, "hard", 0.0, 8)
-    pruned = simulate(400, 10.0, 0.6, "hard", 0.0, 8)
+    full = simulate(400, 10.0, f=1.0, keep="hard", theta=0.0, seeds=8)
+    pruned = simulate(400, 10.0, f=0.6, keep="hard", theta=0.0, seeds=8)
     np.testing.assert_allclose(pruned.eps, full.eps, rtol=1e-6)
     np.testing.assert_array_equal(pruned.n_support, full.n_support)
     # Below the plateau the simulation's error rises, as the theory says.
-    low = simulate(400, 10.0, 0.2, "hard", 0.0, 8)
+    low = simulate(400, 10.0, f=0.2, keep="hard", theta=0.0, seeds=8)
     assert np.mean(low.eps) > 1.5 * np.mean(full.eps)
 
 
@@ -166,7 +167,7 @@ def test_keep_hard_plateau_in_simulation():
     (100.0, "easy", 0.0, 1e-6),
 ])
 def test_smallest_useful_f_brackets_the_crossing(alpha_tot, keep, theta, rtol):
-    fu = frontier.smallest_useful_f(alpha_tot, keep, theta, rtol=rtol)
+    fu = frontier.smallest_useful_f(alpha_tot, keep=keep, theta=theta, rtol=rtol)
     e1 = _solve_eps(alpha_tot, 1.0, keep, theta)
     thr = e1 * (1 + rtol)
     assert 0 < fu < 1
@@ -176,12 +177,13 @@ def test_smallest_useful_f_brackets_the_crossing(alpha_tot, keep, theta, rtol):
     assert _solve_eps(alpha_tot, fu / 1.01, keep, theta) > thr
     # And it is the first crossing coming down from f = 1 on a dense scan.
     fs = np.geomspace(fu * 1.02, 1.0, 40)
-    assert np.all(frontier.eps_vs_f(alpha_tot, fs, keep, theta) <= thr)
+    assert np.all(frontier.eps_vs_f(alpha_tot, fs, keep=keep, theta=theta) <= thr)
 
 
 def test_smallest_useful_f_levels_off_for_keep_hard():
     # theory.md: f_c alpha_tot levels off at about 3.6 (a 1% loss) for large alpha_tot.
-    fa = [frontier.smallest_useful_f(a, "hard", 0.0, rtol=1e-2) * a for a in (100.0, 1000.0)]
+    fa = [frontier.smallest_useful_f(a, keep="hard", theta=0.0, rtol=1e-2) * a
+          for a in (100.0, 1000.0)]
     assert fa[0] == pytest.approx(fa[1], rel=0.02)
     assert 3.3 < fa[1] < 4.0
 
@@ -189,4 +191,4 @@ def test_smallest_useful_f_levels_off_for_keep_hard():
 def test_smallest_useful_f_when_pruning_never_hurts():
     # alpha_tot = 1e4, keep hard, perfect metric: even f = 1e-3 keeps f alpha_tot = 10 >= the
     # plateau edge, so the smallest f scanned is returned.
-    assert frontier.smallest_useful_f(1e4, "hard", 0.0) == pytest.approx(theory.F_MIN)
+    assert frontier.smallest_useful_f(1e4, keep="hard", theta=0.0) == pytest.approx(theory.F_MIN)

@@ -83,8 +83,8 @@ def test_teacher_moderate_size(seed):
 def test_keep_hard_pruned(seed, theta):
     rng = np.random.default_rng(4000 + seed)
     n = int(rng.integers(10, 50))
-    prob = make_problem(n, 20 * n, theta, rng)
-    idx = prune(prob.X, prob.probe, 0.2, "hard")
+    prob = make_problem(n, 20 * n, theta=theta, rng=rng)
+    idx = prune(prob.X, prob.probe, f=0.2, keep="hard")
     _check_vs_oracle(prob.X[idx], prob.y[idx])
 
 

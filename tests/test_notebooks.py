@@ -77,7 +77,6 @@ def test_uses_fast_mode_and_public_api(path):
     assert 'os.environ.get("PERCEPTRON_PRUNING_FAST") == "1"' in source
     assert not re.search(r"perceptron_pruning\._|perceptron_pruning import _", source), \
         "notebooks use the public API only"
-    assert "perceptron_pruning.figures" not in source and "import figures" not in source
 
 
 @pytest.mark.slow

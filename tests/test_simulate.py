@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
 
 import numpy as np
 import pytest
 from reference import kappa_at, maxmargin_curve_point
 
-from perceptron_pruning import simulate
-from perceptron_pruning.simulate import run_trial
+from perceptron_pruning import simulate, sweep
+from perceptron_pruning.trial import run_trial
 
 # ------------------------------------------------------------------------------------------
 # The independent reference itself.
@@ -53,7 +54,7 @@ def _sem(x):
 @pytest.mark.parametrize("alpha, n_seeds", [(1.0, 64), (2.0, 64), (10.0, 48)])
 def test_unpruned_simulation_matches_learning_curve(alpha, n_seeds):
     theory = maxmargin_curve_point(alpha)
-    res = simulate(N, alpha, f=1.0, seeds=n_seeds, n_threads=2)
+    res = simulate(N, alpha, f=1.0, seeds=n_seeds)
     assert res.p_kept == res.p_tot == round(alpha * N)
     tol = 3.0 * res.eps_sem + FINITE_SIZE_REL * theory.eps
     assert abs(res.eps_mean - theory.eps) <= tol, (res.eps_mean, res.eps_sem, theory.eps)
@@ -67,9 +68,9 @@ def test_unpruned_simulation_matches_learning_curve(alpha, n_seeds):
 
 
 def test_f_one_keeps_everything_whatever_the_rule():
-    ref = simulate(50, 3.0, f=1.0, keep="hard", seeds=3, n_threads=1)
+    ref = simulate(50, 3.0, f=1.0, keep="hard", seeds=3)
     for keep in ("easy", "random"):
-        res = simulate(50, 3.0, f=1.0, keep=keep, seeds=3, n_threads=1)
+        res = simulate(50, 3.0, f=1.0, keep=keep, seeds=3)
         assert np.array_equal(res.eps, ref.eps) and np.array_equal(res.kappa, ref.kappa)
 
 
@@ -78,29 +79,42 @@ def test_f_one_keeps_everything_whatever_the_rule():
 
 
 @pytest.mark.parametrize("keep, theta", [("hard", 0.0), ("easy", 15.0), ("random", 40.0)])
-def test_thread_count_does_not_change_results(keep, theta):
-    kw = dict(f=0.4, keep=keep, theta_deg=theta, seeds=6)
-    one = simulate(80, 6.0, n_threads=1, **kw)
-    two = simulate(80, 6.0, n_threads=2, **kw)
+def test_executor_does_not_change_results(keep, theta):
+    kw = dict(f=0.4, keep=keep, theta=theta, seeds=6, seed=3)
+    with cf.ThreadPoolExecutor(max_workers=1) as ex:
+        one = simulate(80, 6.0, executor=ex, **kw)
+    with cf.ThreadPoolExecutor(max_workers=2) as ex:
+        two = simulate(80, 6.0, executor=ex, **kw)
+    default = simulate(80, 6.0, **kw)
     for name in ("seeds", "eps", "R", "kappa", "rho", "n_support"):
         assert np.array_equal(getattr(one, name), getattr(two, name)), name
-    again = simulate(80, 6.0, n_threads=2, **kw)
-    assert np.array_equal(again.eps, two.eps) and np.array_equal(again.rho, two.rho)
+        assert np.array_equal(getattr(one, name), getattr(default, name)), name
 
 
-def test_explicit_seeds_match_run_trial():
-    res = simulate(40, 2.0, f=0.5, keep="hard", theta_deg=10.0, seeds=[5, 2, 11], n_threads=2)
-    assert res.seeds.tolist() == [5, 2, 11]
-    for i, s in enumerate([5, 2, 11]):
-        t = run_trial(40, 2.0, 0.5, "hard", 10.0, s)
-        assert t.seed == s and t.eps == res.eps[i] and t.kappa == res.kappa[i]
-        assert t.eps == pytest.approx(math.acos(t.R) / math.pi, abs=1e-15)
-    other = simulate(40, 2.0, f=0.5, keep="hard", theta_deg=10.0, seeds=[6], n_threads=1)
+def test_simulate_is_the_one_point_sweep_under_every_executor():
+    # The same point and root seed through the sweep machinery, serially, on threads and on
+    # processes, gives the same numbers as simulate: one path, one seeding.
+    point = dict(n=40, alpha_tot=2.0, f=0.5, keep="hard", theta=10.0)
+    res = simulate(**point, seeds=3, seed=11)
+    tasks = sweep.make_tasks(**point, replicates=3, seed=11)
+    children = np.random.SeedSequence(11).spawn(3)
+    assert res.seeds.tolist() == [int(c.generate_state(1, dtype=np.uint64)[0])
+                                  for c in children]
+    with cf.ThreadPoolExecutor(2) as th, cf.ProcessPoolExecutor(2) as pr:
+        for ex in (None, th, pr):
+            (agg,) = sweep.aggregate(sweep.run_sweep(tasks, executor=ex))
+            for q in ("eps", "R", "rho", "kappa", "n_support"):
+                assert np.array_equal(getattr(agg, q), getattr(res, q)), (ex, q)
+    for i, t in enumerate(tasks):
+        tr = run_trial(t)
+        assert tr.values["eps"] == res.eps[i] and tr.values["kappa"] == res.kappa[i]
+        assert tr.values["eps"] == pytest.approx(math.acos(tr.values["R"]) / math.pi, abs=1e-15)
+    other = simulate(**point, seeds=1, seed=12)
     assert other.eps[0] != res.eps[0]
 
 
 def test_result_fields():
-    res = simulate(30, 4.0, f=0.25, keep="hard", seeds=4, n_threads=1)
+    res = simulate(30, 4.0, f=0.25, keep="hard", seeds=4)
     assert res.p_tot == 120 and res.p_kept == 30
     assert res.alpha_prune == pytest.approx(1.0)
     assert res.eps.shape == res.R.shape == res.kappa.shape == res.rho.shape == (4,)
@@ -124,20 +138,23 @@ def test_result_fields():
     (dict(f=0.0), "f"),
     (dict(f=1.5), "f"),
     (dict(f=-0.2), "f"),
-    (dict(theta_deg=-0.1), "theta_deg"),
-    (dict(theta_deg=90.01), "theta_deg"),
+    (dict(theta=-0.1), "theta"),
+    (dict(theta=90.01), "theta"),
     (dict(keep="medium"), "keep"),
     (dict(keep=None), "keep"),
     (dict(seeds=0), "seeds"),
     (dict(seeds=-2), "seeds"),
     (dict(seeds=[]), "seeds"),
-    (dict(seeds=[1, -1]), "seed"),
+    (dict(seeds=10**20), "seeds"),
+    (dict(seed=-1), "seed"),
+    (dict(learner="no-such-learner"), "learner"),
+    (dict(metric="no-such-metric"), "metric"),
+    (dict(n=100_000, alpha_tot=100.0), "alpha_tot"),  # would need ~7 TiB: refused up front
     (dict(f=0.001), "f"),  # keeps round(0.001 * 40) = 0 examples
     (dict(n=10, alpha_tot=0.01), "alpha_tot"),  # draws no examples at all
-    (dict(n_threads=0), "n_threads"),
 ])
 def test_bad_parameters_raise_naming_them(kwargs, name):
-    args = dict(n=20, alpha_tot=2.0, f=0.5, keep="hard", theta_deg=0.0, seeds=2, n_threads=1)
+    args = dict(n=20, alpha_tot=2.0, f=0.5, keep="hard", theta=0.0, seeds=2)
     args.update(kwargs)
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         simulate(**args)

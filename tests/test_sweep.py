@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from perceptron_pruning import sweep as sw
-from perceptron_pruning.simulate import run_trial
+from perceptron_pruning.trial import run_trial
 
 GRID = dict(n=30, alpha_tot=(1.0, 3.0), f=(0.5, 1.0), keep=("hard", "easy"), theta=(0.0, 20.0),
             replicates=2, seed=7)
@@ -28,9 +28,9 @@ def test_task_seeds_come_from_seedsequence_spawn():
         assert t.seed == expected[t.replicate]
     # Same numbers as a direct trial with that seed: nothing else enters.
     row = sw.run_sweep(tasks[:1])[0]
-    t0 = tasks[0]
-    direct = run_trial(t0.n, t0.alpha_tot, t0.f, t0.keep, t0.theta, t0.seed)
-    assert row["eps"] == direct.eps and row["kappa"] == direct.kappa
+    direct = run_trial(tasks[0])
+    assert row.values["eps"] == direct.values["eps"]
+    assert row.values["kappa"] == direct.values["kappa"]
 
 
 class _BoomError(RuntimeError):
@@ -43,7 +43,7 @@ def test_resume_after_interruption_recomputes_nothing(tmp_path, monkeypatch):
 
     calls = []
     armed = [True]
-    real = sw._run_task
+    real = sw.run_trial
 
     def flaky(task):
         if armed[0] and len(calls) == 11:
@@ -51,7 +51,7 @@ def test_resume_after_interruption_recomputes_nothing(tmp_path, monkeypatch):
         calls.append(task)
         return real(task)
 
-    monkeypatch.setattr(sw, "_run_task", flaky)
+    monkeypatch.setattr(sw, "run_trial", flaky)
     with pytest.raises(_BoomError):
         sw.run_sweep(tasks, cache_dir=tmp_path)
     finished = list(calls)
@@ -75,10 +75,10 @@ def test_resume_after_interruption_recomputes_nothing(tmp_path, monkeypatch):
 def test_cache_is_keyed_by_code_version(tmp_path, monkeypatch):
     tasks = _tasks()[:2]
     sw.run_sweep(tasks, cache_dir=tmp_path)
-    monkeypatch.setattr(sw, "code_version", lambda: "another-version")
+    monkeypatch.setattr(sw, "code_version", lambda *cls: "another-version")
     calls = []
-    real = sw._run_task
-    monkeypatch.setattr(sw, "_run_task", lambda t: calls.append(t) or real(t))
+    real = sw.run_trial
+    monkeypatch.setattr(sw, "run_trial", lambda t: calls.append(t) or real(t))
     sw.run_sweep(tasks, cache_dir=tmp_path)
     assert len(calls) == 2
 
@@ -114,18 +114,24 @@ def test_dask_local_cluster_gives_identical_numbers():
 
 
 def test_aggregate_means_and_standard_errors():
-    rows = sw.run_sweep(_tasks())
-    agg = sw.aggregate(rows)
-    assert len(agg) == len(rows) // 2
+    trials = sw.run_sweep(_tasks())
+    agg = sw.aggregate(trials)
+    assert len(agg) == len(trials) // 2
     a = agg[0]
-    mine = [r["eps"] for r in rows if (r["n"], r["alpha_tot"], r["f"], r["keep"], r["theta"])
-            == (a["n"], a["alpha_tot"], a["f"], a["keep"], a["theta"])]
-    assert a["eps_mean"] == pytest.approx(np.mean(mine), rel=1e-15)
-    assert a["eps_sem"] == pytest.approx(np.std(mine, ddof=1) / math.sqrt(2), rel=1e-12)
+    mine = [t.values["eps"] for t in trials
+            if (t.task.n, t.task.alpha_tot, t.task.f, t.task.keep, t.task.theta)
+            == (a.n, a.alpha_tot, a.f, a.keep, a.theta)]
+    assert a.eps_mean == pytest.approx(np.mean(mine), rel=1e-15)
+    assert a.eps_sem == pytest.approx(np.std(mine, ddof=1) / math.sqrt(2), rel=1e-12)
+    row = a.summary()
+    for q in ("eps", "R", "rho", "kappa", "n_support"):  # every per-trial quantity
+        assert row[f"{q}_mean"] == pytest.approx(np.mean(getattr(a, q)), rel=1e-15)
+        assert row[f"{q}_sem"] == pytest.approx(np.std(getattr(a, q), ddof=1) / math.sqrt(2),
+                                                rel=1e-12)
 
 
 def test_csv_round_trip(tmp_path):
-    rows = sw.run_sweep(_tasks()[:4])
+    rows = [t.row() for t in sw.run_sweep(_tasks()[:4])]
     sw.write_csv(rows, tmp_path / "t.csv")
     back = sw.read_csv(tmp_path / "t.csv")
     assert back == rows
@@ -139,3 +145,48 @@ def test_csv_round_trip(tmp_path):
 def test_bad_grids(bad, name):
     with pytest.raises(ValueError, match=name):
         sw.make_tasks(**{**GRID, **bad})
+
+
+def _version():
+    sw.code_version.cache_clear()
+    from perceptron_pruning import get_learner, get_metric
+
+    return sw.code_version(type(get_learner("max-margin")), type(get_metric("margin")))
+
+
+def test_cache_key_follows_the_modules_a_trial_runs():
+    mods = set(sw._closure(["perceptron_pruning.trial",
+                            "perceptron_pruning.learners.max_margin",
+                            "perceptron_pruning.metrics.margin"]))
+    for m in ("trial", "data", "pruning", "maxmargin", "_mm_kernels", "_validation",
+              "learners.max_margin", "metrics.margin", "registry"):
+        assert f"perceptron_pruning.{m}" in mods, m
+    for m in ("figures", "cli", "theory", "frontier", "sweep"):  # not run by a trial
+        assert f"perceptron_pruning.{m}" not in mods, m
+
+
+def test_cache_key_covers_sources_and_versions(tmp_path, monkeypatch):
+    import shutil
+
+    import numba
+
+    import perceptron_pruning as pp
+
+    base = _version()
+    copy = tmp_path / "pkg"
+    shutil.copytree(sw._PKG_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sw, "_PKG_DIR", copy)
+    assert _version() == base  # same sources, same key
+    for name in ("_mm_kernels.py", "metrics/margin.py"):  # a kernel, a plug-in module
+        path = copy / name
+        old = path.read_text()
+        path.write_text(old + "\n# edited\n")
+        assert _version() != base, name
+        path.write_text(old)
+    (copy / "figures.py").write_text("# a figure edit does not touch the trials\n")
+    assert _version() == base
+    for obj, attr in ((pp, "__version__"), (np, "__version__"), (numba, "__version__")):
+        with monkeypatch.context() as m:
+            m.setattr(obj, attr, "0.0.0-test")
+            assert _version() != base, (obj, attr)
+    sw.code_version.cache_clear()

@@ -17,7 +17,8 @@ from numpy.polynomial.legendre import leggauss
 from reference import maxmargin_curve_point
 from scipy import integrate, optimize, stats
 
-from perceptron_pruning import theory
+from perceptron_pruning import _saddle_maxmargin, theory
+from perceptron_pruning.registry import get_metric
 
 pytestmark = pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 
@@ -128,7 +129,8 @@ def gardner_integral(kappa):
 
 
 def kernel_avg(kappa, R, rho, f, keep, theta_deg):
-    return np.array(theory._Model(f, keep, float(theta_deg)).avg(kappa, R, rho))
+    return np.array(_saddle_maxmargin._Model(get_metric("margin").kept_law(
+        f=f, keep=keep, theta=float(theta_deg))).avg(kappa, R, rho))
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +171,8 @@ def test_random_label_limit_is_gardner(kappa, keep, f, theta):
     # With R = rho = 0 the student field is independent of the labels (random labels): eq. 1
     # becomes Gardner's 1 / alpha_c(kappa) = int_{-kappa}^inf Dt (t + kappa)^2 whatever the
     # kept law, so this also checks the law's normalisation with a non-trivial integrand.
-    model = theory._Model(f, keep, float(theta))
+    model = _saddle_maxmargin._Model(get_metric("margin").kept_law(f=f, keep=keep,
+                                                                  theta=float(theta)))
     A0, Au, Aw, A3 = model.avg(kappa, 0.0, 0.0)  # the kernel theory._k.averages at R = rho = 0
     assert A3 == pytest.approx(gardner_integral(kappa), rel=1e-12)
     assert A0 == pytest.approx(_Phi(kappa), rel=1e-12)
@@ -196,7 +199,7 @@ _RESIDUAL_CONFIGS = [(1.0, "hard", 0), (0.2, "hard", 0), (0.2, "easy", 0), (0.3,
 
 @pytest.mark.parametrize("f,keep,theta", _RESIDUAL_CONFIGS)
 def test_equations_hold_under_independent_quadrature(f, keep, theta):
-    c = theory.curve([0.01, 0.3, 1.5, 4.0, 20.0, 300.0], f=f, keep=keep, theta_deg=theta)
+    c = theory.curve([0.01, 0.3, 1.5, 4.0, 20.0, 300.0], f=f, keep=keep, theta=theta)
     for p in c.points():
         A0, Au, Aw, A3 = ref_averages(p.kappa, p.R, p.rho, f, keep, theta)
         a = p.alpha_prune
@@ -208,7 +211,7 @@ def test_equations_hold_under_independent_quadrature(f, keep, theta):
                                                    + 1e-3)
         assert max(abs(e1), abs(e2), abs(e3)) < 1e-8, (p, e1, e2, e3)
         assert p.residual < 1e-9
-        assert p.n_support == pytest.approx(a * A0, rel=1e-9)
+        assert p.alpha_support == pytest.approx(a * A0, rel=1e-9)
         # eps = arccos(R) / pi (arccos is ill-conditioned near R = 1: compare cos there).
         assert math.cos(math.pi * p.eps) == pytest.approx(p.R, abs=1e-14)
         if p.R < 0.999:
@@ -234,11 +237,12 @@ def test_solution_is_the_global_max_margin(f, keep, theta, alphas):
     # (Gbar = <G(a)> increases with kappa). At the returned kappa no direction (R, rho) on a dense
     # scan, refined by Nelder-Mead, may beat the returned one: otherwise a larger kappa would be
     # feasible and the solver sat on a spurious root. The kernel is checked above.
-    model = theory._Model(f, keep, float(theta))
+    model = _saddle_maxmargin._Model(get_metric("margin").kept_law(f=f, keep=keep,
+                                                                  theta=float(theta)))
     psis = np.concatenate([np.geomspace(1e-5, 0.3, 40), np.linspace(0.3, math.pi - 1e-3, 120)])
     chis = np.linspace(-math.pi / 2 + 1e-3, math.pi / 2 - 1e-3, 41)
     for alpha in alphas:
-        p = theory.solve(alpha, f=f, keep=keep, theta_deg=theta)
+        p = theory.solve(alpha, f=f, keep=keep, theta=theta)
         target = 1.0 / alpha
         psi0 = math.acos(p.R)
         chi0 = math.asin(max(-1.0, min(1.0, p.rho / math.sin(psi0))))
@@ -270,18 +274,18 @@ _GRID = np.geomspace(1e-3, 1e4, 15)
 
 @pytest.fixture(scope="module")
 def unpruned():
-    return theory.curve(_GRID, f=1.0, keep="hard", theta_deg=0.0)
+    return theory.curve(_GRID, f=1.0, keep="hard", theta=0.0)
 
 
 @pytest.mark.parametrize("theta", [0, 10, 45, 90])
 def test_no_pruning_is_independent_of_theta_and_rule(unpruned, theta):
     for keep in ("hard", "easy", "random"):
-        c = theory.curve(_GRID, f=1.0, keep=keep, theta_deg=theta)
+        c = theory.curve(_GRID, f=1.0, keep=keep, theta=theta)
         np.testing.assert_allclose(c.eps, unpruned.eps, rtol=1e-10)
         np.testing.assert_allclose(c.kappa, unpruned.kappa, rtol=1e-10)
         np.testing.assert_array_equal(c.rho, 0.0)
     for f in (1e-3, 0.05, 0.3, 0.8):
-        c = theory.curve(_GRID, f=f, keep="random", theta_deg=theta)
+        c = theory.curve(_GRID, f=f, keep="random", theta=theta)
         np.testing.assert_allclose(c.eps, unpruned.eps, rtol=1e-10)
         np.testing.assert_allclose(c.kappa, unpruned.kappa, rtol=1e-10)
 
@@ -294,13 +298,13 @@ def test_unpruned_matches_textbook_reference(alpha):
     p = theory.solve(alpha)
     assert p.kappa == pytest.approx(ref.kappa, rel=1e-10)
     assert p.eps == pytest.approx(ref.eps, rel=1e-6)
-    assert p.n_support == pytest.approx(ref.support_per_dim, rel=1e-6)
+    assert p.alpha_support == pytest.approx(ref.support_per_dim, rel=1e-6)
 
 
 @pytest.mark.parametrize("keep", ["hard", "easy"])
 @pytest.mark.parametrize("f", [0.01, 0.2, 0.6])
 def test_perfect_metric_has_zero_rho(keep, f):
-    c = theory.curve(np.geomspace(0.01, 1000, 12), f=f, keep=keep, theta_deg=0.0)
+    c = theory.curve(np.geomspace(0.01, 1000, 12), f=f, keep=keep, theta=0.0)
     np.testing.assert_array_equal(c.rho, 0.0)
     assert np.all(c.R > 0)
 
@@ -310,7 +314,7 @@ def test_perfect_metric_has_zero_rho(keep, f):
 def test_orthogonal_probe_is_random_pruning(unpruned, keep, f):
     # theta = 90: the probe field is w, independent of the teacher: the same as random pruning,
     # i.e. the unpruned curve in alpha_prune.
-    c = theory.curve(_GRID, f=f, keep=keep, theta_deg=90.0)
+    c = theory.curve(_GRID, f=f, keep=keep, theta=90.0)
     np.testing.assert_allclose(c.eps, unpruned.eps, rtol=1e-9)
     np.testing.assert_allclose(c.kappa, unpruned.kappa, rtol=1e-9)
     np.testing.assert_allclose(c.rho, 0.0, atol=1e-12)
@@ -319,7 +323,7 @@ def test_orthogonal_probe_is_random_pruning(unpruned, keep, f):
 @pytest.mark.parametrize("keep,f", [("hard", 1.0), ("random", 0.3), ("hard", 0.5), ("hard", 0.2)])
 @pytest.mark.parametrize("theta", [0, 30])
 def test_small_alpha_error_is_one_half(keep, f, theta):
-    p = theory.solve(1e-3, f=f, keep=keep, theta_deg=theta)
+    p = theory.solve(1e-3, f=f, keep=keep, theta=theta)
     assert abs(p.eps - 0.5) < 1e-2
     assert 0 < p.R < 0.03 and abs(p.rho) < 0.03
     assert p.kappa > 30
@@ -333,7 +337,7 @@ def test_small_alpha_expansion(keep, f, theta):
     # kappa sqrt(alpha) -> 1, R / sqrt(alpha) -> <|u|> and rho / sqrt(alpha) -> <y w> over the
     # kept law (corrections O(alpha <u^2>)). The kept moments come from the brute-force quadrature.
     alpha = 1e-3
-    p = theory.solve(alpha, f=f, keep=keep, theta_deg=theta)
+    p = theory.solve(alpha, f=f, keep=keep, theta=theta)
     mean_abs_u = kept_average(lambda u, w, y: abs(u), f, keep, theta)
     mean_yw = kept_average(lambda u, w, y: y * w, f, keep, theta)
     sq = math.sqrt(alpha)
@@ -347,16 +351,16 @@ def test_physical_ranges_everywhere():
     for f in (1e-3, 0.01, 0.2, 0.5, 1.0):
         for keep in ("hard", "easy"):
             for theta in (0, 5, 30, 90):
-                c = theory.curve(grid, f=f, keep=keep, theta_deg=theta)
+                c = theory.curve(grid, f=f, keep=keep, theta=theta)
                 where = f"f={f}, keep={keep}, theta={theta}"
                 assert np.all(np.isfinite(c.eps)), where
                 assert np.all((c.R >= 0) & (c.R < 1)), where
                 assert np.all(c.R ** 2 + c.rho ** 2 < 1), where
                 assert np.all(c.kappa > 0), where
                 assert np.all((c.eps > 0) & (c.eps <= 0.5)), where
-                assert np.all(c.n_support > 0), where
+                assert np.all(c.alpha_support > 0), where
                 # At most N support vectors, and never more than the examples seen.
-                assert np.all(c.n_support <= np.minimum(grid, 1.0) * (1 + 1e-9)), where
+                assert np.all(c.alpha_support <= np.minimum(grid, 1.0) * (1 + 1e-9)), where
                 # The solver accepts residuals up to 1e-7 at its round-off floor (f = 1e-3, keep
                 # easy, alpha near 1e4, where s^2 ~ 1e-9); elsewhere they are ~1e-11.
                 assert np.all(c.residual < 1e-7), where
@@ -386,12 +390,12 @@ _ACCURACY_POINTS = [(1e4, 1.0, "hard", 0, 1e-8), (1.9, 0.2, "hard", 0, 1e-8),
 
 
 def test_error_is_converged_in_quadrature_order(monkeypatch):
-    base = [theory.solve(a, f=f, keep=k, theta_deg=t) for a, f, k, t, _ in _ACCURACY_POINTS]
+    base = [theory.solve(a, f=f, keep=k, theta=t) for a, f, k, t, _ in _ACCURACY_POINTS]
     x, w = leggauss(24)
-    monkeypatch.setattr(theory, "_GL_X", x)
-    monkeypatch.setattr(theory, "_GL_W", w)
+    monkeypatch.setattr(_saddle_maxmargin, "_GL_X", x)
+    monkeypatch.setattr(_saddle_maxmargin, "_GL_W", w)
     for p0, (a, f, k, t, rtol) in zip(base, _ACCURACY_POINTS):
-        p1 = theory.solve(a, f=f, keep=k, theta_deg=t)
+        p1 = theory.solve(a, f=f, keep=k, theta=t)
         assert p1.eps == pytest.approx(p0.eps, rel=rtol), (a, f, k, t)
         assert p1.kappa == pytest.approx(p0.kappa, rel=1e-8), (a, f, k, t)
         assert p1.R == pytest.approx(p0.R, rel=rtol), (a, f, k, t)
@@ -417,12 +421,12 @@ def _assert_smooth(alpha, eps, where):
 ])
 def test_curves_are_continuous_and_match_pointwise_solves(f, keep, theta, lo, hi):
     alpha = np.geomspace(lo, hi, 400)
-    c = theory.curve(alpha, f=f, keep=keep, theta_deg=theta)
+    c = theory.curve(alpha, f=f, keep=keep, theta=theta)
     assert c.jumps == ()
     _assert_smooth(alpha, c.eps, f"f={f}, keep={keep}, theta={theta}")
     # Continuation along the grid must not change the answer.
     for i in range(0, alpha.size, 40):
-        p = theory.solve(float(alpha[i]), f=f, keep=keep, theta_deg=theta)
+        p = theory.solve(float(alpha[i]), f=f, keep=keep, theta=theta)
         for name in ("eps", "R", "rho", "kappa"):
             assert getattr(p, name) == pytest.approx(getattr(c, name)[i], rel=1e-8, abs=1e-12)
 
@@ -431,7 +435,7 @@ def test_steep_rise_in_theta_is_continuous():
     # theory.md: keep hard at small f is fragile; the rise of eps with theta is steep but
     # continuous. Each theta is solved from scratch (no warm start shared between thetas).
     thetas = np.linspace(4.0, 7.0, 61)
-    eps = np.array([theory.solve(alpha_tot=100.0, f=0.05, keep="hard", theta_deg=t).eps
+    eps = np.array([theory.solve(alpha_tot=100.0, f=0.05, keep="hard", theta=t).eps
                     for t in thetas])
     d = np.diff(eps)
     assert np.all(d > 0)
@@ -442,24 +446,25 @@ def test_steep_rise_in_theta_is_continuous():
 
 def test_grid_order_and_alpha_tot_parametrisation():
     a = np.array([3.0, 0.5, 20.0, 1.0])
-    c = theory.curve(a, f=0.3, keep="hard", theta_deg=10)
-    cs = theory.curve(np.sort(a), f=0.3, keep="hard", theta_deg=10)
+    c = theory.curve(a, f=0.3, keep="hard", theta=10)
+    cs = theory.curve(np.sort(a), f=0.3, keep="hard", theta=10)
     order = np.argsort(a)
     np.testing.assert_allclose(c.eps[order], cs.eps, rtol=1e-10)
     np.testing.assert_array_equal(c.alpha_prune, a)
-    ct = theory.curve(alpha_tot=a / 0.3, f=0.3, keep="hard", theta_deg=10)
+    ct = theory.curve(alpha_tot=a / 0.3, f=0.3, keep="hard", theta=10)
     np.testing.assert_allclose(ct.eps, c.eps, rtol=1e-10)
     np.testing.assert_allclose(ct.alpha_tot, a / 0.3, rtol=1e-14)
-    p = theory.solve(alpha_tot=10.0, f=0.2, keep="easy", theta_deg=10)
-    q = theory.solve(2.0, f=0.2, keep="easy", theta_deg=10)
+    p = theory.solve(alpha_tot=10.0, f=0.2, keep="easy", theta=10)
+    q = theory.solve(2.0, f=0.2, keep="easy", theta=10)
     assert p.alpha_prune == pytest.approx(2.0) and p.alpha_tot == pytest.approx(10.0)
     assert p.eps == pytest.approx(q.eps, rel=1e-10)
     pts = c.points()
     assert [q.eps for q in pts] == list(c.eps)
     with pytest.raises(AttributeError):
         pts[0].eps = 0.1  # frozen
-    assert set(pts[0].to_dict()) == {"alpha_prune", "alpha_tot", "f", "keep", "theta", "R",
-                                     "rho", "kappa", "eps", "n_support"}
+    assert set(pts[0].to_dict()) == {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner",
+                                     "metric", "R", "rho", "kappa", "eps", "alpha_support",
+                                     "residual"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,9 +483,9 @@ def test_grid_order_and_alpha_tot_parametrisation():
     (dict(alpha_prune=1.0, f=math.nan), "^f must"),
     (dict(alpha_prune=1.0, keep="medium"), "keep"),
     (dict(alpha_prune=1.0, keep=None), "keep"),
-    (dict(alpha_prune=1.0, theta_deg=-1.0), "theta"),
-    (dict(alpha_prune=1.0, theta_deg=91.0), "theta"),
-    (dict(alpha_prune=1.0, theta_deg=math.inf), "theta"),
+    (dict(alpha_prune=1.0, theta=-1.0), "theta"),
+    (dict(alpha_prune=1.0, theta=91.0), "theta"),
+    (dict(alpha_prune=1.0, theta=math.inf), "theta"),
     (dict(alpha_prune=1.0, alpha_tot=2.0), "alpha_prune.*alpha_tot"),
     (dict(), "alpha_prune.*alpha_tot"),
 ])

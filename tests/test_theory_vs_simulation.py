@@ -56,8 +56,8 @@ def _cases():
 
 @pytest.mark.parametrize("keep,f,alpha_tot,theta", list(_cases()))
 def test_simulation_matches_theory(keep, f, alpha_tot, theta):
-    sim = simulate(N, alpha_tot, f, keep, theta, SEEDS)
-    th = theory.solve(alpha_tot=alpha_tot, f=f, keep=keep, theta_deg=theta)
+    sim = simulate(N, alpha_tot, f=f, keep=keep, theta=theta, seeds=SEEDS)
+    th = theory.solve(alpha_tot=alpha_tot, f=f, keep=keep, theta=theta)
     assert sim.alpha_prune == pytest.approx(th.alpha_prune, rel=1e-12)  # same kept count / N
     eps, eps_sem = float(np.mean(sim.eps)), _sem(sim.eps)
     allowance = STEEP_ALLOWANCE if (keep, f, alpha_tot, theta) in STEEP else EPS_ALLOWANCE
@@ -71,8 +71,8 @@ def test_simulation_matches_theory(keep, f, alpha_tot, theta):
     kappa, kappa_sem = float(np.mean(sim.kappa)), _sem(sim.kappa)
     assert abs(kappa - th.kappa) <= 3 * kappa_sem + 0.04 * th.kappa, (kappa, kappa_sem, th.kappa)
     nsv = sim.n_support / N
-    assert abs(np.mean(nsv) - th.n_support) <= 3 * _sem(nsv) + 0.02 * th.n_support, (
-        np.mean(nsv), th.n_support)
+    assert abs(np.mean(nsv) - th.alpha_support) <= 3 * _sem(nsv) + 0.02 * th.alpha_support, (
+        np.mean(nsv), th.alpha_support)
     # rho is the overlap with the probe's orthogonal direction: its sign is a physical
     # prediction (keep hard pushes the student away from the probe, keep easy towards it).
     if abs(th.rho) > 5 * rho_sem + RHO_ALLOWANCE:
@@ -82,9 +82,9 @@ def test_simulation_matches_theory(keep, f, alpha_tot, theta):
 @pytest.mark.slow
 def test_steep_transition_finite_size_effect():
     # Keep hard, f = 0.2, alpha_tot = 10, perfect metric: the steepest point of the comparison.
-    th = theory.solve(alpha_tot=10.0, f=0.2, keep="hard", theta_deg=0.0).eps
-    small = simulate(100, 10.0, 0.2, "hard", 0.0, 1024)
-    large = simulate(800, 10.0, 0.2, "hard", 0.0, 48)
+    th = theory.solve(alpha_tot=10.0, f=0.2, keep="hard", theta=0.0).eps
+    small = simulate(100, 10.0, f=0.2, keep="hard", seeds=1024)
+    large = simulate(800, 10.0, f=0.2, keep="hard", seeds=48)
     gap_small = float(np.mean(small.eps)) - th
     gap_large = float(np.mean(large.eps)) - th
     # At N = 100 the finite-size bias is resolved and positive (finite systems lag behind the

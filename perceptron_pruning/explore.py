@@ -1,0 +1,873 @@
+"""Live explorer: ``perceptron-pruning explore`` serves a Bokeh app of the theory, for teaching.
+
+The module has two layers. Plain functions hold everything that can be checked without a
+browser: the page state and its URL form (:class:`ViewState`, :func:`parse_state`,
+:func:`to_query`), the data of each plot (:func:`learning_curves`, :func:`eps_at_budget`,
+:func:`kept_picture`, :func:`simulation_plan`) and the CSV export (:func:`view_csv`). The Bokeh
+layer (:class:`Explorer`, :func:`make_document`, :func:`make_server`, :func:`serve`) only turns
+those into widgets and figures; Bokeh is imported there, so the plain layer works without the
+``[app]`` extra.
+
+Solved theory curves are cached (``functools.lru_cache`` keyed on parameters rounded to six
+significant digits), so a slider moved back and forth answers from memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import math
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import numpy as np
+
+from ._validation import KEEP_RULES
+
+__all__ = ["ALPHA_GRID", "Explorer", "ViewState", "check_state", "eps_at_budget", "kept_picture",
+           "learning_curves", "make_document", "make_server", "parse_state", "serve",
+           "serve_in_thread", "simulation_plan", "to_query", "view_csv"]
+
+#: ``alpha_prune`` grid of the learning curves (panel a).
+ALPHA_GRID = np.geomspace(0.1, 1000.0, 40)
+#: Range of each numeric parameter of the page.
+LIMITS = {"theta": (0.0, 90.0), "alpha_tot": (0.1, 1000.0), "f": (0.01, 1.0),
+          "fpic": (0.01, 1.0), "n": (10, 400), "seeds": (1, 32)}
+MAX_F_VALUES = 8
+_SIM_ALPHA_PRUNE = (1.0, 3.0, 10.0, 30.0)  # simulated along each curve, besides alpha_tot
+
+
+# ----------------------------------------------------------------------------- page state
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything the page shows; its URL query holds the same fields.
+
+    Attributes
+    ----------
+    keep : {"hard", "easy", "random"}
+        Pruning rule.
+    f : tuple of float
+        Kept fractions drawn in the learning curves (1 to 8 values in [0.01, 1], sorted
+        decreasing); the Pareto frontier is their lower envelope.
+    theta : float
+        Probe angle to the teacher in degrees, [0, 90].
+    alpha_tot : float
+        Examples drawn per dimension for the error-against-``f`` panel, [0.1, 1000].
+    learner, metric : str
+        Registered plug-in names.
+    fpic : float
+        Kept fraction of the kept-examples picture, [0.01, 1].
+    n : int
+        Simulation dimension ``N``, [10, 400].
+    seeds : int
+        Simulation seeds per point, [1, 32].
+    """
+
+    keep: str = "hard"
+    f: tuple = (1.0, 0.5, 0.2, 0.1)
+    theta: float = 0.0
+    alpha_tot: float = 10.0
+    learner: str = "max-margin"
+    metric: str = "margin"
+    fpic: float = 0.3
+    n: int = 100
+    seeds: int = 4
+
+
+def _real(name, value):
+    lo, hi = LIMITS[name]
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not (math.isfinite(x) and lo <= x <= hi):
+        raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
+    return float(f"{x:.6g}")
+
+
+def _int(name, value):
+    lo, hi = LIMITS[name]
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not (math.isfinite(x) and x.is_integer() and lo <= x <= hi):
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return int(x)
+
+
+def parse_f(text) -> tuple:
+    """Kept fractions from ``"1, 0.5, 0.2"`` (commas or spaces), sorted decreasing, unique."""
+    if isinstance(text, str):
+        parts = [p for p in text.replace(",", " ").split() if p]
+    else:
+        parts = list(np.atleast_1d(text))
+    if not 1 <= len(parts) <= MAX_F_VALUES:
+        raise ValueError(f"f needs 1 to {MAX_F_VALUES} values in [0.01, 1], got {text!r}")
+    return tuple(sorted({_real("f", p) for p in parts}, reverse=True))
+
+
+def check_state(state: ViewState) -> ViewState:
+    """Validate every field; return the state with numbers rounded to 6 digits.
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad field and its range.
+    """
+    from .registry import learner_names, metric_names
+
+    if state.keep not in KEEP_RULES:
+        raise ValueError(f"keep must be one of {', '.join(KEEP_RULES)}; got {state.keep!r}")
+    for name, names in (("learner", learner_names()), ("metric", metric_names())):
+        if getattr(state, name) not in names:
+            raise ValueError(f"{name} must be one of {', '.join(names)}; "
+                             f"got {getattr(state, name)!r}")
+    return dataclasses.replace(
+        state, f=parse_f(state.f), theta=_real("theta", state.theta),
+        alpha_tot=_real("alpha_tot", state.alpha_tot), fpic=_real("fpic", state.fpic),
+        n=_int("n", state.n), seeds=_int("seeds", state.seeds))
+
+
+def parse_state(arguments, *, base: ViewState | None = None) -> tuple[ViewState, list[str]]:
+    """Page state from URL query arguments; bad or unknown ones are reported and skipped.
+
+    Parameters
+    ----------
+    arguments : mapping of str to str, bytes or a list of them
+        Query arguments (Tornado's ``request.arguments`` gives lists of bytes; the last value
+        of a repeated argument wins).
+    base : ViewState, optional
+        Values for the arguments that are missing or bad (default :class:`ViewState`).
+
+    Returns
+    -------
+    state : ViewState
+        A valid state.
+    messages : list of str
+        One line per argument that was not used.
+    """
+    state = check_state(base or ViewState())
+    fields = {f.name for f in dataclasses.fields(ViewState)}
+    messages = []
+    for key, raw in arguments.items():
+        if isinstance(raw, (list, tuple)):
+            raw = raw[-1] if raw else ""
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", errors="replace")
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        if key not in fields:
+            messages.append(f"unknown URL parameter {key[:40]!r} ignored")
+            continue
+        try:
+            state = check_state(dataclasses.replace(state, **{key: raw}))
+        except ValueError as exc:
+            messages.append(f"URL parameter {key}={shown!r} ignored: {exc}")
+    return state, messages
+
+
+def to_query(state: ViewState) -> str:
+    """URL query string of ``state`` (:func:`parse_state` reads it back)."""
+    d = dataclasses.asdict(state)
+    d["f"] = ",".join(f"{x:g}" for x in state.f)
+    return urlencode({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in d.items()},
+                     safe=",")
+
+
+# ----------------------------------------------------------------------------- plot data
+
+
+def _r(x) -> float:
+    return float(f"{float(x):.6g}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _curve_eps(f, keep, theta, learner, metric):
+    from .theory import curve
+
+    eps = curve(ALPHA_GRID, f=f, keep=keep, theta=theta, learner=learner, metric=metric).eps
+    eps = np.array(eps, dtype=float)
+    eps.flags.writeable = False
+    return eps
+
+
+@functools.lru_cache(maxsize=4096)
+def _eps_vs_f(alpha_tot, fs, keep, theta, learner, metric):
+    from .frontier import eps_vs_f
+
+    eps = eps_vs_f(alpha_tot, list(fs), keep=keep, theta=theta, learner=learner, metric=metric)
+    eps = np.array(eps, dtype=float)
+    eps.flags.writeable = False
+    return eps
+
+
+def f_colors(fs) -> list[str]:
+    """Viridis hex colour of each kept fraction (by rank, as in the paper figures)."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    order = sorted(fs)
+    cmap = matplotlib.colormaps["viridis"]
+    return [to_hex(cmap(order.index(f) / max(1, len(order) - 1) * 0.9)) for f in fs]
+
+
+def learning_curves(state: ViewState) -> dict:
+    """Panel (a): ``eps(alpha_prune)`` per kept fraction, their Pareto frontier, the unpruned.
+
+    Returns
+    -------
+    dict
+        ``alpha_prune`` (K,), ``f`` (F,), ``eps`` (F, K), ``frontier`` (K,), ``f_best`` (K,),
+        ``unpruned`` (K,) (the ``f = 1`` curve), ``colors`` (F,).
+    """
+    key = (state.keep, _r(state.theta), state.learner, state.metric)
+    eps = np.vstack([_curve_eps(_r(f), *key) for f in state.f])
+    k = np.argmin(eps, axis=0)
+    return {"alpha_prune": ALPHA_GRID, "f": np.array(state.f), "eps": eps,
+            "frontier": eps[k, np.arange(ALPHA_GRID.size)], "f_best": np.array(state.f)[k],
+            "unpruned": _curve_eps(1.0, *key), "colors": f_colors(state.f)}
+
+
+def budget_f_grid(state: ViewState) -> np.ndarray:
+    """Kept fractions of panel (b): 13 log-spaced in [0.01, 1] plus the chosen ones."""
+    grid = np.geomspace(LIMITS["f"][0], 1.0, 13)
+    return np.unique(np.round(np.concatenate([grid, state.f]), 6))
+
+
+def eps_at_budget(state: ViewState, *, rtol=1e-9) -> dict:
+    """Panel (b): ``eps(f)`` at fixed ``alpha_tot``, the optimal ``f`` and whether it beats f = 1.
+
+    Returns
+    -------
+    dict
+        ``f`` (M,), ``eps`` (M,), ``f_opt``, ``eps_opt``, ``eps_all`` (error with all the data),
+        ``less_data_wins`` (bool), ``f_marked`` / ``eps_marked`` (the chosen fractions).
+        On a plateau of ties (within ``rtol``) the smallest ``f`` is the optimum.
+    """
+    fs = budget_f_grid(state)
+    eps = _eps_vs_f(_r(state.alpha_tot), tuple(float(x) for x in fs), state.keep,
+                    _r(state.theta), state.learner, state.metric)
+    i = int(np.argmin(eps))
+    j = int(np.flatnonzero(eps <= eps[i] * (1.0 + rtol)).min())
+    eps_all = float(eps[-1])  # the grid ends at f = 1
+    marked = np.searchsorted(fs, np.round(state.f, 6))
+    return {"f": fs, "eps": eps, "f_opt": float(fs[j]), "eps_opt": float(eps[j]),
+            "eps_all": eps_all, "less_data_wins": bool(eps[j] < eps_all * (1.0 - rtol)),
+            "f_marked": fs[marked], "eps_marked": eps[marked]}
+
+
+def kept_picture(state: ViewState, *, points=1200, seed=0) -> dict:
+    """Panel (c): Gaussian examples in the teacher/probe plane, marked kept or pruned.
+
+    The metric selects a fraction ``fpic`` of ``points`` examples whose teacher field is ``u``
+    (horizontal axis) and whose field along the probe's component orthogonal to the teacher is
+    ``w`` (vertical axis); the probe points at ``theta`` degrees from the teacher.
+
+    Returns
+    -------
+    dict
+        ``u``, ``w``, ``y`` (labels), ``kept`` (bool) of shape (points,), ``probe`` (2,).
+    """
+    from .metrics import Fields
+    from .registry import get_metric
+
+    rng = np.random.default_rng(seed)
+    u, w = rng.standard_normal((2, points))
+    th = math.radians(state.theta)
+    y = np.where(u >= 0, 1.0, -1.0)
+    fields = Fields(u=u, w=w, t=math.cos(th) * u + math.sin(th) * w, y=y)
+    idx = get_metric(state.metric).select(fields, f=state.fpic, keep=state.keep,
+                                          rng=np.random.default_rng(seed + 1))
+    kept = np.zeros(points, dtype=bool)
+    kept[idx] = True
+    return {"u": u, "w": w, "y": y, "kept": kept, "probe": np.array([math.cos(th), math.sin(th)])}
+
+
+def simulation_plan(state: ViewState) -> list[tuple[float, float]]:
+    """``(f, alpha_tot)`` points that "simulate" runs: every chosen ``f`` at the page's
+    ``alpha_tot`` first (they appear in both panels), then at ``alpha_prune`` = 1, 3, 10, 30.
+    """
+    plan = [(f, state.alpha_tot) for f in state.f]
+    for ap in _SIM_ALPHA_PRUNE:
+        for f in state.f:
+            at = _r(ap / f)
+            if at <= LIMITS["alpha_tot"][1] and (f, at) not in plan:
+                plan.append((f, at))
+    return plan
+
+
+def view_csv(state: ViewState, *, curves=None, budget=None, sims=()) -> str:
+    """The plotted data as CSV: one row per point, the page state in a comment line.
+
+    Parameters
+    ----------
+    state : ViewState
+    curves, budget : dict, optional
+        From :func:`learning_curves` and :func:`eps_at_budget` (computed when missing).
+    sims : iterable of dict
+        Simulation points with keys ``f``, ``alpha_tot``, ``alpha_prune``, ``eps``, ``eps_sem``.
+    """
+    curves = learning_curves(state) if curves is None else curves
+    budget = eps_at_budget(state) if budget is None else budget
+    out = io.StringIO()
+    out.write(f"# perceptron-pruning explore: {to_query(state)}\n")
+    out.write("panel,series,f,alpha_prune,alpha_tot,eps,eps_sem\n")
+
+    def row(panel, series, f, ap, eps, sem=math.nan):
+        at = ap / f if f > 0 else math.nan
+        out.write(f"{panel},{series},{f:.6g},{ap:.8g},{at:.8g},{eps:.10g},{sem:.6g}\n")
+
+    ap = curves["alpha_prune"]
+    for f, eps in zip(curves["f"], curves["eps"]):
+        for a, e in zip(ap, eps):
+            row("a", "theory", f, a, e)
+    for a, e, fb in zip(ap, curves["frontier"], curves["f_best"]):
+        row("a", "pareto_frontier", fb, a, e)
+    for a, e in zip(ap, curves["unpruned"]):
+        row("a", "unpruned", 1.0, a, e)
+    for f, e in zip(budget["f"], budget["eps"]):
+        row("b", "theory", f, f * state.alpha_tot, e)
+    row("b", "optimal_f", budget["f_opt"], budget["f_opt"] * state.alpha_tot, budget["eps_opt"])
+    for s in sims:
+        row("a" if s["alpha_tot"] != state.alpha_tot else "ab", "simulation", s["f"],
+            s["alpha_prune"], s["eps"], s["eps_sem"])
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- Bokeh app
+
+_SIM_KEY = ("keep", "theta", "learner", "metric", "n", "seeds")
+_LOOPBACK = ("127.0.0.1", "localhost")
+_PNG_JS = """
+const view = Bokeh.index.find_one(grid)
+view.export().to_blob().then((blob) => {
+  const a = document.createElement("a")
+  a.href = URL.createObjectURL(blob)
+  a.download = "perceptron-pruning-explore.png"
+  document.body.appendChild(a); a.click(); a.remove()
+})
+"""
+_CSV_JS = """
+const text = cb_obj.text.slice(cb_obj.text.indexOf("\\n") + 1)
+const a = document.createElement("a")
+a.href = URL.createObjectURL(new Blob([text], {type: "text/csv"}))
+a.download = "perceptron-pruning-explore.csv"
+document.body.appendChild(a); a.click(); a.remove()
+"""
+_URL_JS = "window.history.replaceState(null, '', '?' + url.text)"
+
+
+@functools.cache
+def _pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="explore-theory")
+
+
+def _html(text) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+class Explorer:
+    """The widgets, figures and callbacks of one browser session.
+
+    Parameters
+    ----------
+    doc : bokeh.document.Document
+        The session's document; the layout is added to it.
+    arguments : mapping, optional
+        URL query arguments (see :func:`parse_state`).
+
+    Attributes
+    ----------
+    state : ViewState
+        The last view drawn without error (what the page shows).
+    sources : dict of str to ColumnDataSource
+        The plotted data, by name (``curves``, ``frontier``, ``unpruned``, ``markers``,
+        ``budget``, ``optimum``, ``sim_a``, ``sim_b``, ``picture``).
+    last_redraw_ms : float
+        Server time of the last redraw (theory, picture and source updates), milliseconds.
+    """
+
+    def __init__(self, doc, arguments=None):
+        self.doc = doc
+        state, messages = parse_state(arguments or {})
+        self._pending = None
+        self._scheduled = False
+        self._sims: list[dict] = []
+        self._sim_token = 0
+        self._sim_cancel: threading.Event | None = None
+        self._sim_thread: threading.Thread | None = None
+        self._csv_count = 0
+        self.last_redraw_ms = math.nan
+        self.state = ViewState()
+        self._drawn = None
+        self._build_widgets(state)
+        self._build_figures()
+        self._build_layout()
+        if not self.redraw(state):  # a URL state the solver rejects: fall back to the default
+            messages.append(f"the URL's view cannot be drawn ({self._last_error}); "
+                            "showing the default view")
+            self._set_controls(ViewState())
+            self.redraw(ViewState())
+        self._connect()
+        self.show_message("\n".join(messages))
+        doc.on_session_destroyed(lambda _ctx: self.cancel_simulation())
+
+    # ------------------------------------------------------------------ construction
+    def _build_widgets(self, s):
+        from bokeh.models import Button, Div, RadioButtonGroup, Select, Slider, Spinner, TextInput
+        from bokeh.models.formatters import CustomJSTickFormatter
+
+        from .registry import learner_names, metric_names
+
+        self.keep = RadioButtonGroup(labels=list(KEEP_RULES), name="keep")
+        self.f = TextInput(title="kept fractions f (the curves of panel a)", name="f")
+        self.theta = Slider(title="probe angle theta (degrees)", start=0, end=90, step=0.5,
+                            value=0, name="theta")
+        lo, hi = (math.log10(x) for x in LIMITS["alpha_tot"])
+        self.alpha_tot = Slider(title="alpha_tot (panel b)", start=lo, end=hi, step=0.05,
+                                value=1, name="alpha_tot", format=CustomJSTickFormatter(
+                                    code="return (10**tick).toPrecision(3)"))
+        self.fpic = Slider(title="f in the picture (panel c)", start=0.05, end=1, step=0.05,
+                           value=0.3, name="fpic")
+        self.learner = Select(title="learner", options=list(learner_names()), name="learner")
+        self.metric = Select(title="metric", options=list(metric_names()), name="metric")
+        self.n = Spinner(title="simulation N", low=LIMITS["n"][0], high=LIMITS["n"][1], step=10,
+                         value=100, name="n", width=120)
+        self.seeds = Spinner(title="seeds per point", low=LIMITS["seeds"][0],
+                             high=LIMITS["seeds"][1], step=1, value=4, name="seeds", width=120)
+        self.simulate_button = Button(label="simulate", button_type="primary", name="simulate")
+        self.cancel_button = Button(label="cancel", disabled=True, name="cancel")
+        self.progress = Div(text="", name="progress", width=280, height=20)
+        self.png_button = Button(label="PNG", name="png", width=80)
+        self.csv_button = Button(label="CSV", name="csv", width=80)
+        self.message = Div(text="", name="message", width=280,
+                           styles={"color": "#b00020", "font-weight": "bold"})
+        self.status = Div(text="", name="status", width=280, height=40)
+        self.timing = Div(text="", name="timing", width=280, height=16,
+                          styles={"color": "#666666"})
+        self.url = Div(text="", visible=False, name="url")
+        self.csv_sink = Div(text="", visible=False, name="csv_sink")
+        # Event callbacks go on before the widgets join the document: Bokeh subscribes a
+        # model's events when it is attached, not when a callback is added later.
+        self.simulate_button.on_click(self.start_simulation)
+        self.cancel_button.on_click(self.cancel_simulation)
+        self.csv_button.on_click(self.export_csv)
+        self._set_controls(s)
+
+    def _set_controls(self, s):
+        self.keep.active = KEEP_RULES.index(s.keep)
+        self.f.value = ", ".join(f"{x:g}" for x in s.f)
+        self.theta.value = s.theta
+        self.alpha_tot.value = math.log10(s.alpha_tot)
+        self.fpic.value = s.fpic
+        self.learner.value = s.learner
+        self.metric.value = s.metric
+        self.n.value = s.n
+        self.seeds.value = s.seeds
+
+    def _build_figures(self):
+        from bokeh.models import ColumnDataSource, LinearColorMapper, Span, Whisker
+        from bokeh.plotting import figure
+
+        src = {name: ColumnDataSource(name=name) for name in
+               ("curves", "frontier", "unpruned", "markers", "budget", "optimum", "sim_a",
+                "sim_b", "picture", "probe")}
+        self.sources = src
+        empty_sim = {"x": [], "y": [], "lower": [], "upper": [], "color": [], "f": []}
+        src["sim_a"].data = dict(empty_sim)
+        src["sim_b"].data = dict(empty_sim)
+        opts = {"width": 460, "height": 340, "tools": "pan,wheel_zoom,box_zoom,reset,save"}
+        a = figure(x_axis_type="log", y_axis_type="log", name="panel_a",
+                   x_axis_label="alpha_prune = P/N (examples kept per dimension)",
+                   y_axis_label="test error eps", title="(a) learning curves", **opts)
+        a.multi_line("xs", "ys", color="color", line_width=2, legend_field="label",
+                     source=src["curves"])
+        a.line("x", "y", color="black", line_dash="dashed", line_width=2,
+               legend_label="Pareto frontier", source=src["frontier"])
+        a.line("x", "y", color="#777777", line_dash="dotted", line_width=2,
+               legend_label="unpruned (f = 1)", source=src["unpruned"])
+        a.scatter("x", "y", color="color", size=9, marker="diamond", source=src["markers"])
+        a.scatter("x", "y", color="color", size=7, line_color="black", source=src["sim_a"],
+                  legend_label="simulation")
+        a.add_layout(Whisker(base="x", lower="lower", upper="upper", source=src["sim_a"]))
+        a.legend.location = "bottom_left"
+        a.legend.label_text_font_size = "9pt"
+        b = figure(x_axis_type="log", y_axis_type="log", name="panel_b",
+                   x_axis_label="f (fraction kept)", y_axis_label="test error eps",
+                   title="(b) error against f at fixed alpha_tot", **opts)
+        b.line("x", "y", color="#333333", line_width=2, source=src["budget"])
+        b.scatter(x="f", y="y", color="color", size=9, marker="diamond", source=src["markers"])
+        b.scatter("x", "y", marker="star", size=16, color="#d62728", source=src["optimum"],
+                  legend_label="optimal f")
+        b.scatter("x", "y", color="color", size=7, line_color="black", source=src["sim_b"])
+        b.add_layout(Whisker(base="x", lower="lower", upper="upper", source=src["sim_b"]))
+        self.all_data_span = Span(dimension="width", line_dash="dotted", line_color="#777777",
+                                  line_width=2, location=0.5)
+        b.add_layout(self.all_data_span)
+        b.legend.location = "top_left"
+        c = figure(name="panel_c", match_aspect=True, x_range=(-3.2, 3.2), y_range=(-3.2, 3.2),
+                   x_axis_label="teacher field u", y_axis_label="probe field orthogonal to u",
+                   title="(c) kept examples", **opts)
+        kinds = LinearColorMapper(palette=["#bbbbbb", "#1f77b4", "#d62728"], low=0, high=2)
+        c.scatter("u", "w", color={"field": "kind", "transform": kinds}, alpha=0.7, size=4,
+                  source=src["picture"])
+        c.add_layout(Span(dimension="height", location=0, line_color="black"))
+        c.line("x", "y", color="#ff7f0e", line_width=3, source=src["probe"],
+               legend_label="probe direction")
+        c.legend.location = "top_left"
+        self.figures = (a, b, c)
+
+    def _build_layout(self):
+        from bokeh.layouts import column, gridplot, row
+        from bokeh.models import CustomJS, Div, SaveTool
+
+        a, b, c = self.figures
+        self.grid = gridplot([[a, b], [c, None]], toolbar_location="right")
+        self.grid.name = "grid"
+        for tool in self.grid.toolbar.tools:
+            if isinstance(tool, SaveTool):
+                tool.filename = "perceptron-pruning-explore"
+        self.png_button.js_on_event("button_click", CustomJS(args={"grid": self.grid},
+                                                              code=_PNG_JS))
+        self.csv_sink.js_on_change("text", CustomJS(code=_CSV_JS))
+        self.url.js_on_change("text", CustomJS(args={"url": self.url}, code=_URL_JS))
+        self.doc.js_on_event("document_ready", CustomJS(args={"url": self.url}, code=_URL_JS))
+        controls = column(
+            Div(text="<h3 style='margin:0'>perceptron-pruning explorer</h3>"),
+            Div(text="keep"), self.keep, self.f, self.theta, self.alpha_tot, self.fpic,
+            self.learner, self.metric, self.message, self.status, self.timing,
+            Div(text="<b>simulation</b> (finite N, mean &plusmn; s.e.m.)"),
+            row(self.n, self.seeds), row(self.simulate_button, self.cancel_button),
+            self.progress, Div(text="<b>export</b> (the address bar holds this view)"),
+            row(self.png_button, self.csv_button), self.url, self.csv_sink, width=300)
+        self.layout = row(controls, self.grid, name="layout")
+        self.doc.add_root(self.layout)
+        self.doc.title = "perceptron-pruning explorer"
+
+    def _connect(self):
+        self.keep.on_change("active", self._changed)
+        for w in (self.f, self.theta, self.alpha_tot, self.fpic, self.learner, self.metric,
+                  self.n, self.seeds):
+            w.on_change("value", self._changed)
+
+    # ------------------------------------------------------------------ state and redraw
+    def controls_state(self) -> ViewState:
+        """The state the controls ask for (raises ``ValueError`` for a bad value)."""
+        active = self.keep.active if self.keep.active is not None else 0
+        return check_state(ViewState(
+            keep=KEEP_RULES[active], f=self.f.value, theta=self.theta.value,
+            alpha_tot=10.0 ** float(self.alpha_tot.value), learner=self.learner.value,
+            metric=self.metric.value, fpic=self.fpic.value,
+            n=self.n.value if self.n.value is not None else math.nan,
+            seeds=self.seeds.value if self.seeds.value is not None else math.nan))
+
+    def _changed(self, _attr, _old, _new):
+        try:
+            self._pending = self.controls_state()
+        except ValueError as exc:
+            self.show_message(f"{exc}; showing the last good view")
+            return
+        # Coalesce: events that arrive while a redraw runs end in one redraw of the newest state.
+        if not self._scheduled:
+            self._scheduled = True
+            self.doc.add_next_tick_callback(self._flush)
+
+    def _flush(self):
+        self._scheduled = False
+        state, self._pending = self._pending, None
+        if state is not None:
+            self.redraw(state)
+
+    def show_message(self, text):
+        """Show ``text`` (escaped, one line per line) in the page's message; "" clears it."""
+        self.message.text = "<br>".join(_html(line) for line in str(text).splitlines())
+
+    def redraw(self, state: ViewState) -> bool:
+        """Draw ``state``; on any error keep the last good view and show a message."""
+        import time
+
+        t0 = time.perf_counter()
+        try:
+            state = check_state(state)
+            # The two panels' solves run side by side (the kernels release the GIL).
+            pending = _pool().submit(eps_at_budget, state)
+            curves = learning_curves(state)
+            pic = kept_picture(state)
+            budget = pending.result()
+        except Exception as exc:  # noqa: BLE001 - whatever fails, the page keeps working
+            self._last_error = exc
+            self.show_message(f"cannot draw this view: {exc}; showing the last good view")
+            return False
+        if any(getattr(state, k) != getattr(self.state, k) for k in _SIM_KEY):
+            self.cancel_simulation()
+            self._sims = []
+        self.state = state
+        self._curves, self._budget = curves, budget
+        self._update_sources(state, curves, budget, pic)
+        self.url.text = to_query(state)
+        self.show_message("")
+        self.last_redraw_ms = 1e3 * (time.perf_counter() - t0)
+        self.timing.text = f"redrawn in {self.last_redraw_ms:.0f} ms (server)"
+        return True
+
+    def _update_sources(self, s, curves, budget, pic):
+        src = self.sources
+        colors = dict(zip(curves["f"], curves["colors"]))
+        # Only what changed goes to the browser: moving alpha_tot resends panel (b) alone.
+        drawn, self._drawn = self._drawn, s
+
+        def same(*keys):
+            return drawn is not None and all(getattr(drawn, k) == getattr(s, k) for k in keys)
+
+        if not same("keep", "theta", "f", "learner", "metric"):
+            self._update_curves(s, curves)
+        if not same("keep", "theta", "fpic", "metric"):
+            src["picture"].data = {"u": pic["u"], "w": pic["w"],
+                                   "kind": np.where(pic["kept"], 1 + (pic["y"] < 0), 0)}
+            p = pic["probe"]
+            src["probe"].data = {"x": [0.0, 2.8 * p[0]], "y": [0.0, 2.8 * p[1]]}
+            self.figures[2].title.text = (f"(c) keep {s.keep}, f = {s.fpic:g}: kept examples "
+                                          f"(coloured by label)")
+        src["markers"].data = {"x": budget["f_marked"] * s.alpha_tot, "f": budget["f_marked"],
+                               "y": budget["eps_marked"],
+                               "color": [colors[f] for f in budget["f_marked"]]}
+        src["budget"].data = {"x": budget["f"], "y": budget["eps"]}
+        src["optimum"].data = {"x": [budget["f_opt"]], "y": [budget["eps_opt"]]}
+        self.all_data_span.location = budget["eps_all"]
+        self.figures[1].title.text = f"(b) error against f at alpha_tot = {s.alpha_tot:.3g}"
+        verdict = ("less data wins" if budget["less_data_wins"]
+                   else "keeping all the data is best")
+        self.status.text = (f"at alpha_tot = {s.alpha_tot:.3g}: optimal f = "
+                            f"{budget['f_opt']:.3g} (eps {budget['eps_opt']:.4g} vs "
+                            f"{budget['eps_all']:.4g} with all data): <b>{verdict}</b>")
+        self._update_sims()
+
+    def _update_curves(self, s, curves):
+        src, ap = self.sources, curves["alpha_prune"]
+        src["curves"].data = {"xs": [ap] * len(s.f), "ys": list(curves["eps"]),
+                              "color": curves["colors"], "f": list(curves["f"]),
+                              "label": [f"f = {f:g}" for f in s.f]}
+        src["frontier"].data = {"x": ap, "y": curves["frontier"], "f": curves["f_best"]}
+        src["unpruned"].data = {"x": ap, "y": curves["unpruned"]}
+        self.figures[0].title.text = (f"(a) keep {s.keep}, theta = {s.theta:g} deg: learning "
+                                      f"curves, frontier, unpruned")
+
+    def _update_sims(self):
+        colors = dict(zip(self._curves["f"], self._curves["colors"]))
+        at = self.state.alpha_tot
+        for name, pts, x in (("sim_a", self._sims, "alpha_prune"),
+                             ("sim_b", [p for p in self._sims if p["alpha_tot"] == at], "f")):
+            y = np.array([p["eps"] for p in pts], dtype=float)
+            sem = np.array([p["eps_sem"] for p in pts], dtype=float)
+            self.sources[name].data = {
+                "x": [p[x] for p in pts], "y": y, "f": [p["f"] for p in pts],
+                "lower": np.maximum(y - sem, 0.5 * y), "upper": y + sem,
+                "color": [colors.get(p["f"], "#999999") for p in pts]}
+
+    # ------------------------------------------------------------------ simulation
+    def start_simulation(self):
+        """Start simulating :func:`simulation_plan` in a background thread."""
+        self.cancel_simulation()
+        state, plan = self.state, simulation_plan(self.state)
+        self._sim_token += 1
+        cancel = threading.Event()
+        self._sim_cancel = cancel
+        self._sims = [p for p in self._sims if (p["f"], p["alpha_tot"]) not in plan]
+        self._update_sims()
+        self.simulate_button.disabled = True
+        self.cancel_button.disabled = False
+        self._show_progress(0, len(plan) * state.seeds)
+        self._sim_thread = threading.Thread(
+            target=self._sim_worker, args=(self._sim_token, cancel, state, plan), daemon=True,
+            name="explore-simulate")
+        self._sim_thread.start()
+
+    def cancel_simulation(self):
+        """Ask a running simulation to stop after its current trial."""
+        if self._sim_cancel is not None:
+            self._sim_cancel.set()
+            self._sim_cancel = None
+            self._sim_token += 1  # results still in flight are dropped
+            self.simulate_button.disabled = False
+            self.cancel_button.disabled = True
+            self.progress.text = "simulation cancelled"
+
+    def _push(self, callback):
+        try:
+            self.doc.add_next_tick_callback(callback)
+        except Exception:  # noqa: BLE001 - the session has closed
+            pass
+
+    def _sim_worker(self, token, cancel, state, plan):
+        from .sweep import aggregate, make_tasks, run_sweep
+
+        total, done = len(plan) * state.seeds, 0
+        try:
+            for f, at in plan:
+                tasks = make_tasks(n=state.n, alpha_tot=at, f=f, keep=state.keep,
+                                   theta=state.theta, learner=state.learner,
+                                   metric=state.metric, replicates=state.seeds, seed=0)
+                trials = []
+                for task in tasks:  # one trial at a time, so cancel answers quickly
+                    if cancel.is_set():
+                        return
+                    trials += run_sweep([task], progress=False)
+                    done += 1
+                    self._push(functools.partial(self._show_progress, done, total, token))
+                (res,) = aggregate(trials)
+                point = {"f": f, "alpha_tot": at, "alpha_prune": float(res.alpha_prune),
+                         "eps": float(res.eps_mean), "eps_sem": float(res.eps_sem)}
+                self._push(functools.partial(self._sim_point, token, point))
+            self._push(functools.partial(self._sim_done, token, None))
+        except Exception as exc:  # noqa: BLE001 - reported in the page
+            self._push(functools.partial(self._sim_done, token, str(exc)))
+
+    def _show_progress(self, done, total, token=None):
+        if token is not None and token != self._sim_token:
+            return
+        self.progress.text = (f"<progress value='{done}' max='{total}'></progress> "
+                              f"{done}/{total} trials")
+
+    def _sim_point(self, token, point):
+        if token == self._sim_token:
+            self._sims.append(point)
+            self._update_sims()
+
+    def _sim_done(self, token, error):
+        if token != self._sim_token:
+            return
+        self._sim_cancel = None
+        self.simulate_button.disabled = False
+        self.cancel_button.disabled = True
+        if error:
+            self.progress.text = _html(f"simulation failed: {error}")
+        else:
+            self.progress.text = f"simulated {len(self._sims)} points (N = {self.state.n})"
+
+    # ------------------------------------------------------------------ export
+    def export_csv(self):
+        """Send the plotted data to the browser as a CSV download."""
+        self._csv_count += 1
+        self.csv_sink.text = f"{self._csv_count}\n" + view_csv(
+            self.state, curves=self._curves, budget=self._budget, sims=self._sims)
+
+
+def make_document(doc):
+    """Bokeh application function: build the explorer in ``doc`` from the URL's arguments."""
+    ctx = doc.session_context
+    request = getattr(ctx, "request", None) if ctx is not None else None
+    arguments = dict(request.arguments) if request is not None else {}
+    Explorer(doc, arguments)
+
+
+def _free_port(host) -> int:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def make_server(*, port=5006, host="127.0.0.1", io_loop=None):
+    """A Bokeh server for the explorer (not started).
+
+    Parameters
+    ----------
+    port : int, default 5006
+        TCP port; 0 picks a free one (``server.port`` tells which).
+    host : str, default "127.0.0.1"
+        Address to listen on. Loopback by default: other machines cannot connect unless
+        ``host`` says so (e.g. ``0.0.0.0``), and then any origin may open the page.
+    io_loop : tornado.ioloop.IOLoop, optional
+        Loop to run on (default: the current one).
+
+    Returns
+    -------
+    bokeh.server.server.Server
+    """
+    from bokeh.application import Application
+    from bokeh.application.handlers.function import FunctionHandler
+    from bokeh.server.server import Server
+
+    if port == 0:
+        port = _free_port(host)
+    if host in _LOOPBACK:
+        origins = [f"localhost:{port}", f"127.0.0.1:{port}"]
+    else:
+        origins = ["*"]
+    # Warm the caches and the compiled kernels, so the first page answers at full speed.
+    learning_curves(ViewState())
+    eps_at_budget(ViewState())
+    return Server({"/": Application(FunctionHandler(make_document))}, port=port, address=host,
+                  allow_websocket_origin=origins, io_loop=io_loop, num_procs=1)
+
+
+def serve(*, port=5006, host="127.0.0.1", open_browser=True) -> None:
+    """Serve the explorer until interrupted (Ctrl-C), optionally opening a browser tab."""
+    server = make_server(port=port, host=host)
+    server.start()
+    shown = f"[{host}]" if ":" in host else host
+    print(f"perceptron-pruning explorer at http://{shown}:{server.port}/ (Ctrl-C to stop)",
+          flush=True)
+    if open_browser:
+        server.io_loop.add_callback(server.show, "/")
+    try:
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def serve_in_thread(*, port=0, host="127.0.0.1"):
+    """Run the explorer's server on a background thread (for notebooks, tests, benchmarks).
+
+    Returns
+    -------
+    url : str
+        The page's address.
+    stop : callable
+        Stops the server and its thread.
+    """
+    import asyncio
+
+    from tornado.ioloop import IOLoop
+
+    ready, box = threading.Event(), {}
+
+    def run():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        loop = IOLoop.current()
+        try:
+            server = make_server(port=port, host=host, io_loop=loop)
+            server.start()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+            ready.set()
+            return
+        box.update(server=server, loop=loop)
+        ready.set()
+        loop.start()
+        server.stop()
+        loop.close(all_fds=True)
+
+    thread = threading.Thread(target=run, daemon=True, name="explore-server")
+    thread.start()
+    ready.wait()
+    if "error" in box:
+        raise box["error"]
+
+    def stop():
+        box["loop"].add_callback(box["loop"].stop)
+        thread.join(timeout=30)
+
+    return f"http://{host}:{box['server'].port}/", stop

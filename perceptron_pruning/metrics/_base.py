@@ -1,0 +1,121 @@
+"""The metric interface: select examples from their low-dimensional fields; give the kept law."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["Fields", "KeptLaw", "Metric", "whole_plane"]
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What a selection rule may look at: each example's fields, arrays of shape ``(P_tot,)``.
+
+    Attributes
+    ----------
+    u : ndarray
+        Teacher field ``T . x``.
+    w : ndarray
+        Field along the unit vector of the probe orthogonal to the teacher.
+    t : ndarray
+        Probe field ``J_probe . x`` (``cos(theta) u + sin(theta) w`` up to round-off).
+    y : ndarray
+        Labels in {-1, +1}.
+    """
+
+    u: np.ndarray
+    w: np.ndarray
+    t: np.ndarray
+    y: np.ndarray
+
+
+@dataclass(frozen=True)
+class KeptLaw:
+    """Kept law of the teacher-plane fields ``(u, w)``, in the form the theory kernels integrate.
+
+    By the symmetry ``(u, w, y) -> (-u, -w, -y)`` only the half-plane ``u >= 0`` is described.
+    The kept density there is ``weight * phi(u) phi(w)`` on the union of disjoint regions;
+    region ``k`` is the intersection of ``ncon[k]`` half-planes
+    ``c0[k, i] + cu[k, i] u + cw[k, i] w >= 0``.
+
+    Attributes
+    ----------
+    c0, cu, cw : ndarray, shape (K, 3)
+        Half-plane coefficients (unused rows are ignored).
+    ncon : ndarray of int64, shape (K,)
+        Number of half-planes of each region (1 to 3).
+    weight : float
+        Density normalisation: 2 for the whole plane, ``2 / f`` for a kept fraction ``f``.
+    symmetric : bool
+        The law is even in ``w``, so the student's ``rho`` is 0 and the theory is planar.
+    """
+
+    c0: np.ndarray
+    cu: np.ndarray
+    cw: np.ndarray
+    ncon: np.ndarray
+    weight: float
+    symmetric: bool
+
+    @classmethod
+    def from_regions(cls, regions, *, weight, symmetric):
+        """Build from a list of regions, each a list of ``(c0, cu, cw)`` half-planes."""
+        k = len(regions)
+        c = np.zeros((3, k, 3))
+        for i, reg in enumerate(regions):
+            if not 1 <= len(reg) <= 3:
+                raise ValueError(f"each region needs 1 to 3 half-planes, got {len(reg)}")
+            for j, hp in enumerate(reg):
+                c[:, i, j] = hp
+        return cls(c0=c[0], cu=c[1], cw=c[2],
+                   ncon=np.array([len(r) for r in regions], dtype=np.int64),
+                   weight=float(weight), symmetric=bool(symmetric))
+
+
+def whole_plane() -> KeptLaw:
+    """The law of unpruned (or randomly pruned) data: ``u >= 0`` with weight 2."""
+    return KeptLaw.from_regions([[(0.0, 1.0, 0.0)]], weight=2.0, symmetric=True)
+
+
+class Metric:
+    """Base class of pruning metrics. Subclasses are frozen dataclasses whose fields are the
+    metric's options, registered with :func:`~perceptron_pruning.registry.register_metric`.
+
+    A subclass implements
+
+    - ``key(fields, *, keep, rng) -> ndarray, shape (P,)``: a sort key per example; the engine
+      keeps the ``round(f P_tot)`` examples with the smallest keys (ties go to the example drawn
+      first). It sees one chunk of examples at a time, so the key of an example may depend only
+      on that example (and on ``rng``, its only source of randomness);
+    - ``kept_law(*, f, keep, theta) -> KeptLaw``: the ``N -> infinity`` law of the kept fields for
+      a probe at ``theta`` degrees to the teacher.
+    """
+
+    name: ClassVar[str] = ""
+
+    def key(self, fields, *, keep, rng):  # pragma: no cover - interface
+        """Sort key per example (smallest kept first); see the class docstring."""
+        raise NotImplementedError
+
+    def select(self, fields, *, f, keep, rng):
+        """Indices (increasing) of the ``round(f P)`` examples with the smallest keys."""
+        from ..pruning import n_kept, smallest
+
+        return smallest(self.key(fields, keep=keep, rng=rng), n_kept(fields.u.size, f))
+
+    def kept_law(self, *, f, keep, theta) -> KeptLaw:  # pragma: no cover - interface
+        """Kept law in the teacher/probe plane; see the class docstring."""
+        raise NotImplementedError(f"metric {self.name!r} has no theory")
+
+    def spec(self) -> dict:
+        """The metric's name and options (what identifies it in caches)."""
+        return {"name": self.name, **dataclasses.asdict(self)}
+
+    def __str__(self) -> str:
+        params = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                  if getattr(self, f.name) != f.default]
+        return self.name + (f"({', '.join(params)})" if params else "")

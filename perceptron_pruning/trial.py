@@ -1,0 +1,287 @@
+"""One trial, the unit of every simulation: generate -> select -> train -> measure.
+
+:func:`run_trial` is the single path that both :func:`~perceptron_pruning.simulate` and the
+sweeps run. A :class:`Task` is validated once, when it is made (:func:`make_task`); a
+:class:`Trial` carries its task and everything an aggregate needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_f, check_int, check_keep, check_real, check_theta
+from .data import make_problem
+from .metrics import Fields
+from .pruning import n_kept
+from .registry import get_learner, get_metric
+
+__all__ = ["Task", "Trial", "make_task", "memory_limit", "run_trial"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One trial to run. Make it with :func:`make_task` (which validates it).
+
+    Attributes
+    ----------
+    n : int
+        Input dimension ``N``.
+    alpha_tot : float
+        Examples drawn per dimension; ``P_tot = round(alpha_tot N)``.
+    f : float
+        Kept fraction; ``round(f P_tot)`` examples are kept.
+    keep : str
+        ``"hard"``, ``"easy"`` or ``"random"``.
+    theta : float
+        Probe angle to the teacher in degrees.
+    learner, metric : Learner, Metric
+        Plug-in instances.
+    replicate : int
+        Index of the trial among its point's replicates.
+    seed : int
+        The trial's own seed: everything the trial draws comes from ``SeedSequence(seed)``.
+    sampling : {"fields", "full"}
+        How the data are drawn (:func:`run_trial`); both give the same law.
+    """
+
+    n: int
+    alpha_tot: float
+    f: float
+    keep: str
+    theta: float
+    learner: object
+    metric: object
+    replicate: int
+    seed: int
+    sampling: str = "fields"
+
+    @property
+    def p_tot(self) -> int:
+        """Examples drawn."""
+        return int(round(self.alpha_tot * self.n))
+
+    @property
+    def p_kept(self) -> int:
+        """Examples kept."""
+        return n_kept(self.p_tot, self.f)
+
+    @property
+    def point(self) -> tuple:
+        """The parameter point, shared by the task's replicates."""
+        return (self.n, self.alpha_tot, self.f, self.keep, self.theta, self.learner, self.metric,
+                self.sampling)
+
+    def key(self, version: str) -> str:
+        """Content address of this task's result under code version ``version``."""
+        blob = json.dumps([self.n, self.alpha_tot, self.f, self.keep, self.theta,
+                           self.learner.spec(), self.metric.spec(), self.replicate, self.seed,
+                           self.sampling, version], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A finished task.
+
+    Attributes
+    ----------
+    task : Task
+        What ran.
+    values : dict of str to float or int
+        Per-trial quantities: ``eps = arccos(R) / pi``, ``R`` (teacher overlap of the student's
+        direction), ``rho`` (overlap with the probe's direction orthogonal to the teacher), and
+        the learner's own (max-margin: ``kappa``, ``n_support``).
+    """
+
+    task: Task
+    values: dict
+
+    def row(self) -> dict:
+        """One flat row (the sweep CSV's columns)."""
+        t = self.task
+        return {"n": t.n, "alpha_tot": t.alpha_tot, "f": t.f, "keep": t.keep, "theta": t.theta,
+                "learner": str(t.learner), "metric": str(t.metric), "sampling": t.sampling,
+                "replicate": t.replicate, "seed": t.seed, "p_tot": t.p_tot, "p_kept": t.p_kept,
+                "alpha_prune": t.p_kept / t.n, **self.values}
+
+
+def memory_limit() -> int:
+    """Bytes one trial may use: half the machine's physical memory (8 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 << 30
+
+
+SAMPLINGS = ("fields", "full")
+CHUNK = 1 << 20  # examples drawn at once on the "fields" path; part of the seeding, keep fixed
+
+
+def _trial_bytes(n, p_tot, k, sampling):
+    if sampling == "full":
+        # The drawn inputs, their four fields, the kept copy and the solver's working copy.
+        return 8 * (n * (p_tot + 2 * k) + 6 * p_tot)
+    # One chunk of fields and its sort, the kept candidates, the kept inputs and the solver's.
+    return 8 * (12 * min(p_tot, CHUNK) + 12 * k + 2 * n * k)
+
+
+def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin",
+              metric="margin", replicate=0, seed=0, sampling="fields"):
+    """Validate one trial and return its :class:`Task`.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and its valid range, or, when the trial would not fit in memory
+        (:func:`memory_limit`), naming ``n``, ``alpha_tot`` and the limit.
+    """
+    n = check_int("n", n, minimum=1)
+    alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, low_open=True)
+    f = check_f(f)
+    keep = check_keep(keep)
+    theta = check_theta(theta)
+    learner, metric = get_learner(learner), get_metric(metric)
+    replicate = check_int("replicate", replicate, minimum=0)
+    seed = check_int("seed", seed, minimum=0, maximum=2**64 - 1)
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}; got {sampling!r}")
+    if alpha_tot * n > 2**53:
+        raise ValueError(f"alpha_tot * n must be at most 2^53 examples; got alpha_tot = "
+                         f"{alpha_tot:g}, n = {n}")
+    if round(alpha_tot * n) < 1:
+        raise ValueError(f"alpha_tot * n must be at least 1 example; got alpha_tot = "
+                         f"{alpha_tot:g}, n = {n}")
+    if n == 1 and theta != 0.0:
+        raise ValueError("theta must be 0 when n = 1 (no direction is orthogonal to the teacher)")
+    p_tot = int(round(alpha_tot * n))
+    k = n_kept(p_tot, f)
+    need, limit = _trial_bytes(n, p_tot, k, sampling), memory_limit()
+    if need > limit:
+        raise ValueError(f"n = {n} with alpha_tot = {alpha_tot:g} (P_tot = {p_tot}, f = {f:g}) "
+                         f"needs about {need / 2**30:.3g} GiB per trial, over the limit of "
+                         f"{limit / 2**30:.3g} GiB (half this machine's memory); lower n, "
+                         "alpha_tot or f")
+    return Task(n, alpha_tot, f, keep, theta, learner, metric, replicate, seed, sampling)
+
+
+def run_trial(task: Task) -> Trial:
+    """Run one task; the numbers depend only on the task, never on threads or workers.
+
+    ``sampling="fields"`` (the default) draws, for every example, only what a selection rule
+    looks at: the teacher field ``u`` and the field ``w`` along the probe's direction orthogonal
+    to the teacher, in chunks of :data:`CHUNK` examples, keeping the running ``round(f P_tot)``
+    smallest metric keys. Only then are the other ``N - 2`` Gaussian coordinates drawn, for the
+    kept examples alone. The inputs are written in the basis where the teacher is the first
+    axis and the probe lies in the plane of the first two; by rotation invariance of the
+    Gaussian inputs and of the learners this is exact in distribution, at cost
+    ``O(P_tot + P_kept N)`` and memory ``O(CHUNK + P_kept N)``. Each example's bulk coordinates
+    come from its own counter-based stream, so trials of the same seed at different ``f`` share
+    their examples, as on the full path. ``sampling="full"`` draws the
+    whole ``P_tot x N`` matrix, a random teacher and probe: the reference path.
+
+    Parameters
+    ----------
+    task : Task
+
+    Returns
+    -------
+    Trial
+    """
+    if task.sampling == "full":
+        w, fit, teacher, perp = _run_full(task)
+        R_num, rho_num = w @ teacher, w @ perp
+    else:
+        w, fit = _run_fields(task)
+        R_num, rho_num = w[0], (w[1] if w.size > 1 else 0.0)
+    nrm = float(np.linalg.norm(w))
+    R = float(np.clip(R_num / nrm, -1.0, 1.0))
+    rho = float(rho_num / nrm)
+    return Trial(task=task, values={"eps": float(np.arccos(R) / np.pi), "R": R, "rho": rho,
+                                    **fit.stats})
+
+
+def _run_full(task):
+    rng = np.random.default_rng(task.seed)
+    prob = make_problem(task.n, task.p_tot, theta=task.theta, rng=rng)
+    X = prob.X
+    fields = Fields(u=X @ prob.teacher, w=X @ prob.probe_perp, t=X @ prob.probe, y=prob.y)
+    idx = task.metric.select(fields, f=task.f, keep=task.keep, rng=rng)
+    fit = task.learner.fit(X[idx], prob.y[idx])
+    return np.asarray(fit.w, dtype=float), fit, prob.teacher, prob.probe_perp
+
+
+def _probe_cos_sin(theta):
+    if theta == 90.0:
+        return 0.0, 1.0
+    th = math.radians(theta)
+    return math.cos(th), math.sin(th)
+
+
+def kept_fields(task: Task):
+    """The kept examples on the ``"fields"`` path, in the order they were drawn.
+
+    Returns
+    -------
+    index : ndarray of int, shape (P_kept,)
+        Each kept example's position in the stream of ``P_tot`` draws.
+    fields : Fields
+        Their fields, arrays of shape ``(P_kept,)``.
+    """
+    p, k = task.p_tot, task.p_kept
+    c, s = _probe_cos_sin(task.theta)
+    n_chunks = -(-p // CHUNK)
+    streams = np.random.SeedSequence(task.seed).spawn(1 + n_chunks)[1:]
+    cand = None  # running candidates: (key, index, u, w, y)
+    for ci, ss in enumerate(streams):
+        m = min(CHUNK, p - ci * CHUNK)
+        rng = np.random.default_rng(ss)
+        u = rng.standard_normal(m)
+        w = rng.standard_normal(m) if task.n > 1 else np.zeros(m)
+        y = np.where(u >= 0.0, 1.0, -1.0)
+        key = np.asarray(task.metric.key(Fields(u=u, w=w, t=c * u + s * w, y=y),
+                                         keep=task.keep, rng=rng), dtype=np.float64)
+        new = (key, np.arange(ci * CHUNK, ci * CHUNK + m), u, w, y)
+        cand = new if cand is None else tuple(np.concatenate(z) for z in zip(cand, new))
+        if cand[0].size > k:
+            order = np.lexsort((cand[1], cand[0]))[:k]  # smallest keys, ties to the first drawn
+            cand = tuple(z[order] for z in cand)
+    order = np.argsort(cand[1])
+    _, index, u, w, y = (z[order] for z in cand)
+    return index, Fields(u=u, w=w, t=c * u + s * w, y=y)
+
+
+def _bulk(task, index):
+    # Example i's N - 2 bulk coordinates come from its own counter-based stream (Philox at
+    # counter (0, i, 0, 0)), so an example has the same input whichever others are kept: runs
+    # at different f share their data (common random numbers), as on the full path.
+    key = np.random.SeedSequence(task.seed).spawn(1)[0].generate_state(2, dtype=np.uint64)
+    bits = np.random.Philox(key=key)
+    gen = np.random.Generator(bits)
+    state = bits.state  # resetting the state is much cheaper than a new generator per row
+    ctr = np.zeros(4, dtype=np.uint64)
+    Z = np.empty((index.size, task.n - 2))
+    for r, i in enumerate(index):
+        ctr[1] = i
+        state["state"]["counter"] = ctr
+        state.update(buffer_pos=4, has_uint32=0, uinteger=0)
+        bits.state = state
+        gen.standard_normal(out=Z[r])
+    return Z
+
+
+def _run_fields(task):
+    index, kept = kept_fields(task)
+    X = np.empty((index.size, task.n))
+    X[:, 0] = kept.u
+    if task.n > 1:
+        X[:, 1] = kept.w
+    if task.n > 2:
+        X[:, 2:] = _bulk(task, index)
+    fit = task.learner.fit(X, kept.y)
+    return np.asarray(fit.w, dtype=float), fit
