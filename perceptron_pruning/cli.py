@@ -105,6 +105,18 @@ def _check_plugins(args):
 
     get_learner(args.learner)
     get_metric(args.metric)
+    _metric(args)
+
+
+def _metric(args):
+    """The metric to run: its name, or an instance when ``--score`` is given (a metric that
+    takes no ``score`` raises the registry's ``ValueError``).
+    """
+    from .registry import get_metric
+
+    if getattr(args, "score", None) is None:
+        return args.metric
+    return get_metric(args.metric, score=args.score)
 
 
 def _writable_dir(path, what):
@@ -128,6 +140,10 @@ def _writable_dir(path, what):
 # ----------------------------------------------------------------------------- simulate
 
 
+def _score_note(options) -> str:
+    return f" (score {options['score']})" if "score" in options else ""
+
+
 def _cmd_simulate(args):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -138,7 +154,7 @@ def _cmd_simulate(args):
     if args.threads is not None:
         jobs = args.threads if jobs is None else jobs
     kwargs = dict(f=args.f, keep=args.keep, theta=args.theta, learner=args.learner,
-                  metric=args.metric, seeds=args.seeds, seed=args.seed, sampling=args.sampling,
+                  metric=_metric(args), seeds=args.seeds, seed=args.seed, sampling=args.sampling,
                   progress=args.progress)
     if jobs is None:  # the engine's default: one thread per core
         res = simulate(args.n, args.alpha_tot, **kwargs)
@@ -153,7 +169,8 @@ def _cmd_simulate(args):
         return 0
     print(f"N = {d['n']}, alpha_tot = {d['alpha_tot']:g}, f = {d['f']:g} "
           f"(alpha_prune = {d['alpha_prune']:g}), keep {d['keep']}, theta = {d['theta']:g} deg, "
-          f"learner {d['learner']}, metric {d['metric']}, root seed {args.seed}")
+          f"learner {d['learner']}, metric {d['metric']}{_score_note(d)}, "
+          f"root seed {args.seed}")
     keys = _columns(res.trials[0].values)
     rows = [[str(t.task.replicate)] + [_fmt(k, t.values[k]) for k in keys] for t in res.trials]
     print(_table(["replicate", *keys], rows))
@@ -174,13 +191,13 @@ def _cmd_theory(args):
         raise ValueError("give exactly one of --alpha-prune and --alpha-tot")
     _check_plugins(args)
     c = curve(args.alpha_prune, alpha_tot=args.alpha_tot, f=args.f, keep=args.keep,
-              theta=args.theta, learner=args.learner, metric=args.metric)
+              theta=args.theta, learner=args.learner, metric=_metric(args))
     pts = c.points()
     if args.json:
         _print_json([p.to_dict() for p in pts])
         return 0
     print(f"replica theory: f = {args.f:g}, keep {args.keep}, theta = {args.theta:g} deg, "
-          f"learner {args.learner}, metric {args.metric}")
+          f"learner {args.learner}, metric {c.metric}{_score_note(c.options)}")
     keys = _columns(pts[0].values)
     rows = [[f"{p.alpha_prune:.6g}", f"{p.alpha_tot:.6g}"]
             + [_fmt(k, p.values[k], theory=True) for k in keys] for p in pts]
@@ -240,7 +257,7 @@ def _figure_config(args):
     from .figures import FigureConfig
 
     cfg = FigureConfig.quick() if args.quick else FigureConfig.full()
-    changes = {"learner": args.learner, "metric": args.metric}
+    changes = {"learner": args.learner, "metric": _metric(args)}
     if args.n is not None:
         changes["n"] = args.n
     if args.seeds is not None:
@@ -307,6 +324,9 @@ def _add_plugin_args(p):
                    help="registered learner (default max-margin)")
     p.add_argument("--metric", default="margin", metavar="NAME",
                    help="registered pruning metric (default margin)")
+    p.add_argument("--score", default=None, metavar="abs|signed",
+                   help="the margin metric's ranking: abs, |J_probe.x| (default), or signed, "
+                        "y J_probe.x (keep hard takes the probe's misclassified examples first)")
 
 
 def _add_progress_arg(p):

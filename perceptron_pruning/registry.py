@@ -12,8 +12,27 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["LEARNERS", "METRICS", "Registry", "get_learner", "get_metric", "learner_names",
-           "metric_names", "register_learner", "register_metric"]
+__all__ = ["LEARNERS", "METRICS", "Plugin", "Registry", "get_learner", "get_metric",
+           "learner_names", "metric_names", "register_learner", "register_metric"]
+
+
+class Plugin:
+    """What learners and metrics share: a name, hyper-parameters as dataclass fields, a spec."""
+
+    name = ""
+
+    def spec(self) -> dict:
+        """The plug-in's name and hyper-parameters (what identifies it in caches)."""
+        return {"name": self.name, **self.options()}
+
+    def options(self) -> dict:
+        """The hyper-parameters alone (they become JSON keys and CSV columns of results)."""
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        params = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                  if getattr(self, f.name) != f.default]
+        return self.name + (f"({', '.join(params)})" if params else "")
 
 
 class Registry:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SimulationResult", "sem"]
+__all__ = ["Quantities", "SimulationResult", "sem"]
 
 
 def sem(x) -> float:
@@ -26,8 +26,36 @@ def sem(x) -> float:
     return float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
 
 
+class Quantities:
+    """Attribute access to a result's ``values`` dict: ``result.R`` is ``result.values["R"]``.
+
+    Subclasses may derive more names in :meth:`_derived` (e.g. ``q_mean``).
+    """
+
+    def _derived(self, name, values):
+        raise KeyError(name)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        try:
+            return self._derived(name, values)
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no quantity {name!r}; it has "
+                                 f"{', '.join(self._names(values))}") from None
+
+    def _names(self, values):
+        return list(values)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._names(self.__dict__.get("values", {}))))
+
+
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(Quantities):
     """All trials at one parameter point.
 
     Every per-trial quantity ``q`` (``eps``, ``R``, ``rho``, and the learner's own, for
@@ -45,7 +73,9 @@ class SimulationResult:
     theta : float
         Probe angle in degrees.
     learner, metric : str
-        The plug-ins that ran.
+        The names of the plug-ins that ran.
+    options : dict
+        Their hyper-parameters (for max-margin ``tol``); they are keys of :meth:`summary`.
     sampling : str
         How the data were drawn (``"fields"`` or ``"full"``).
     seeds : ndarray of uint64, shape (S,)
@@ -66,27 +96,20 @@ class SimulationResult:
     theta: float
     learner: str
     metric: str
+    options: dict
     sampling: str
     seeds: np.ndarray
     trials: tuple
     values: dict
 
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
+    def _derived(self, name, values):
         for suffix, fn in (("_mean", lambda v: float(np.mean(v))), ("_sem", sem)):
             if name.endswith(suffix) and name[: -len(suffix)] in values:
                 return fn(values[name[: -len(suffix)]])
-        raise AttributeError(f"SimulationResult has no quantity {name!r}; per-trial quantities "
-                             f"are {', '.join(values)} (each with _mean and _sem)")
+        raise KeyError(name)
 
-    def __dir__(self):
-        q = self.__dict__.get("values", {})
-        names = {f"{k}{s}" for k in q for s in ("", "_mean", "_sem")}
-        return sorted(set(super().__dir__()) | names)
+    def _names(self, values):
+        return [f"{k}{s}" for k in values for s in ("", "_mean", "_sem")]
 
     @property
     def replicates(self) -> int:
@@ -97,6 +120,7 @@ class SimulationResult:
         """The point and ``q_mean``, ``q_sem`` for every quantity ``q``: one row of a table."""
         row = {"n": self.n, "alpha_tot": self.alpha_tot, "f": self.f, "keep": self.keep,
                "theta": self.theta, "learner": self.learner, "metric": self.metric,
+               **self.options,
                "sampling": self.sampling, "p_tot": self.p_tot, "p_kept": self.p_kept,
                "alpha_prune": self.alpha_prune, "replicates": self.replicates}
         for q, v in self.values.items():

@@ -316,7 +316,8 @@ def aggregate(trials):
         out.append(SimulationResult(
             n=t0.n, p_tot=t0.p_tot, p_kept=t0.p_kept, alpha_tot=t0.alpha_tot,
             alpha_prune=t0.p_kept / t0.n, f=t0.f, keep=t0.keep, theta=t0.theta,
-            learner=str(t0.learner), metric=str(t0.metric), sampling=t0.sampling,
+            learner=t0.learner.name, metric=t0.metric.name,
+            options={**t0.learner.options(), **t0.metric.options()}, sampling=t0.sampling,
             seeds=np.array([t.task.seed for t in ts], dtype=np.uint64), trials=tuple(ts),
             values={q: np.array([t.values[q] for t in ts]) for q in names}))
     return out

@@ -18,6 +18,7 @@ import numpy as np
 from ._validation import check_keep, check_real, check_theta, renamed_theta
 from .metrics.margin import kept_threshold
 from .registry import get_learner, get_metric
+from .results import Quantities
 
 __all__ = ["ALPHA_MAX", "ALPHA_MIN", "F_MIN", "TheoryCurve", "TheoryPoint", "curve",
            "kept_threshold", "solve"]
@@ -26,24 +27,8 @@ ALPHA_MIN, ALPHA_MAX = 1e-3, 1e4
 F_MIN = 1e-3
 
 
-class _Values:
-    """Attribute access to the learner's quantities: ``obj.R`` is ``obj.values["R"]``."""
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(f"{type(self).__name__} has no quantity {name!r}; it has "
-                             f"{', '.join(values)}")
-
-    def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self.__dict__.get("values", {})))
-
-
 @dataclass(frozen=True)
-class TheoryPoint(_Values):
+class TheoryPoint(Quantities):
     """Theory at one point.
 
     Attributes
@@ -56,7 +41,9 @@ class TheoryPoint(_Values):
     theta : float
         Probe angle in degrees.
     learner, metric : str
-        The plug-ins that produced the point.
+        The names of the plug-ins that produced the point.
+    options : dict
+        Their hyper-parameters (JSON keys of :meth:`to_dict`).
     values : dict of str to float
         The learner's quantities, also readable as attributes (``point.eps``). Every learner gives
         ``R`` (teacher overlap), ``rho`` (overlap with the probe's direction orthogonal to the
@@ -72,17 +59,18 @@ class TheoryPoint(_Values):
     theta: float
     learner: str
     metric: str
+    options: dict
     values: dict
 
     def to_dict(self) -> dict:
         """The CLI's ``--json`` keys: the point's parameters and every quantity."""
         return {"alpha_prune": self.alpha_prune, "alpha_tot": self.alpha_tot, "f": self.f,
                 "keep": self.keep, "theta": self.theta, "learner": self.learner,
-                "metric": self.metric, **self.values}
+                "metric": self.metric, **self.options, **self.values}
 
 
 @dataclass(frozen=True)
-class TheoryCurve(_Values):
+class TheoryCurve(Quantities):
     """Theory along a grid of ``alpha_prune`` (arrays of shape ``(K,)``, the grid's order kept).
 
     Attributes are those of :class:`TheoryPoint`, with ``alpha_prune``, ``alpha_tot`` and every
@@ -97,6 +85,7 @@ class TheoryCurve(_Values):
     theta: float
     learner: str
     metric: str
+    options: dict
     alpha_prune: np.ndarray
     alpha_tot: np.ndarray
     values: dict
@@ -105,7 +94,7 @@ class TheoryCurve(_Values):
     def points(self) -> list[TheoryPoint]:
         """The curve as a list of :class:`TheoryPoint`."""
         return [TheoryPoint(float(self.alpha_prune[i]), float(self.alpha_tot[i]), self.f,
-                            self.keep, self.theta, self.learner, self.metric,
+                            self.keep, self.theta, self.learner, self.metric, self.options,
                             {k: float(v[i]) for k, v in self.values.items()})
                 for i in range(self.alpha_prune.size)]
 
@@ -167,7 +156,8 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
     ap = _alpha_grid(alpha_prune, alpha_tot, f)
     law = metric.kept_law(f=f, keep=keep, theta=theta)
     out = learner.theory(law, ap)
-    return TheoryCurve(f=f, keep=keep, theta=theta, learner=str(learner), metric=str(metric),
+    return TheoryCurve(f=f, keep=keep, theta=theta, learner=learner.name, metric=metric.name,
+                       options={**learner.options(), **metric.options()},
                        alpha_prune=ap, alpha_tot=ap / f,
                        values={k: np.asarray(v, dtype=float) for k, v in out.values.items()},
                        jumps=tuple(out.jumps))

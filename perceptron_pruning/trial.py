@@ -106,7 +106,8 @@ class Trial:
         """One flat row (the sweep CSV's columns)."""
         t = self.task
         return {"n": t.n, "alpha_tot": t.alpha_tot, "f": t.f, "keep": t.keep, "theta": t.theta,
-                "learner": str(t.learner), "metric": str(t.metric), "sampling": t.sampling,
+                "learner": t.learner.name, "metric": t.metric.name, **t.learner.options(),
+                **t.metric.options(), "sampling": t.sampling,
                 "replicate": t.replicate, "seed": t.seed, "p_tot": t.p_tot, "p_kept": t.p_kept,
                 "alpha_prune": t.p_kept / t.n, **self.values}
 

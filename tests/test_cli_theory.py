@@ -15,8 +15,8 @@ from perceptron_pruning import theory
 from perceptron_pruning.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner", "metric", "R", "rho",
-             "kappa", "eps", "alpha_support", "residual"}
+JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner", "metric", "tol",
+             "score", "R", "rho", "kappa", "eps", "alpha_support", "residual"}
 HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "alpha_support"]
 
 

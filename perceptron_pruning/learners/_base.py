@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+
+from ..registry import Plugin
 
 __all__ = ["Fit", "Learner", "TheoryValues"]
 
@@ -54,7 +55,7 @@ class TheoryValues:
     jumps: tuple = ()
 
 
-class Learner:
+class Learner(Plugin):
     """Base class of learners. Subclasses are frozen dataclasses whose fields are the learner's
     hyper-parameters, registered with :func:`~perceptron_pruning.registry.register_learner`.
 
@@ -66,6 +67,10 @@ class Learner:
     - ``theory(law, alpha_prune) -> TheoryValues``: the ``N -> infinity`` prediction on the kept
       law ``law`` (a :class:`~perceptron_pruning.metrics.KeptLaw`) at each ``alpha_prune``
       (ndarray, shape ``(K,)``, any order; the result keeps that order).
+
+    The simulation's default sampling path writes the inputs in a basis where the teacher is the
+    first axis, so ``fit`` must be rotation-equivariant (``fit(X Q, y).w = Q^T fit(X, y).w`` for
+    any rotation ``Q``), as every isotropically regularised loss is.
     """
 
     name: ClassVar[str] = ""
@@ -77,12 +82,3 @@ class Learner:
     def theory(self, law, alpha_prune) -> TheoryValues:  # pragma: no cover - interface
         """Replica / Gordon prediction along ``alpha_prune``; see the class docstring."""
         raise NotImplementedError(f"learner {self.name!r} has no theory")
-
-    def spec(self) -> dict:
-        """The learner's name and hyper-parameters (what identifies it in caches)."""
-        return {"name": self.name, **dataclasses.asdict(self)}
-
-    def __str__(self) -> str:
-        params = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                  if getattr(self, f.name) != f.default]
-        return self.name + (f"({', '.join(params)})" if params else "")

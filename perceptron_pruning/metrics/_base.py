@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+
+from ..registry import Plugin
 
 __all__ = ["Fields", "KeptLaw", "Metric", "whole_plane"]
 
@@ -81,7 +82,7 @@ def whole_plane() -> KeptLaw:
     return KeptLaw.from_regions([[(0.0, 1.0, 0.0)]], weight=2.0, symmetric=True)
 
 
-class Metric:
+class Metric(Plugin):
     """Base class of pruning metrics. Subclasses are frozen dataclasses whose fields are the
     metric's options, registered with :func:`~perceptron_pruning.registry.register_metric`.
 
@@ -110,12 +111,3 @@ class Metric:
     def kept_law(self, *, f, keep, theta) -> KeptLaw:  # pragma: no cover - interface
         """Kept law in the teacher/probe plane; see the class docstring."""
         raise NotImplementedError(f"metric {self.name!r} has no theory")
-
-    def spec(self) -> dict:
-        """The metric's name and options (what identifies it in caches)."""
-        return {"name": self.name, **dataclasses.asdict(self)}
-
-    def __str__(self) -> str:
-        params = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                  if getattr(self, f.name) != f.default]
-        return self.name + (f"({', '.join(params)})" if params else "")

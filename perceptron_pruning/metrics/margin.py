@@ -1,4 +1,7 @@
-"""The paper's metric: the margin ``|J_probe . x|`` of a probe at angle ``theta`` to the teacher."""
+"""The paper's metric: the margin of a probe at angle ``theta`` to the teacher, ranked by its
+absolute value ``|J_probe . x|`` (``score="abs"``) or by its signed value ``y J_probe . x``
+(``score="signed"``).
+"""
 
 from __future__ import annotations
 
@@ -6,53 +9,137 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.optimize import brentq
+from scipy.special import ndtr, ndtri, owens_t
 
-from .._validation import check_f, check_keep
+from .._validation import check_f, check_keep, check_theta
 from ..registry import register_metric
 from ._base import KeptLaw, Metric, whole_plane
 
-__all__ = ["ProbeMargin", "kept_threshold"]
+__all__ = ["SCORES", "ProbeMargin", "kept_threshold"]
+
+SCORES = ("abs", "signed")
 
 
-def kept_threshold(f, keep):
-    """Probe-margin threshold ``gamma`` of the kept region.
+def _check_score(score) -> str:
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {', '.join(SCORES)}; got {score!r}")
+    return score
 
-    Keep hard keeps ``|t| < gamma`` with ``f = 1 - 2 H(gamma)``; keep easy keeps ``|t| > gamma``
-    with ``f = 2 H(gamma)``. Returns ``inf`` (hard) or ``0`` (easy) at ``f = 1``, NaN for random.
+
+def _probe_cos_sin(theta):
+    """``(cos, sin)`` of the probe angle in degrees, exactly ``(0, 1)`` at 90."""
+    if theta == 90.0:
+        return 0.0, 1.0
+    th = math.radians(theta)
+    return math.cos(th), math.sin(th)
+
+
+def _half_mass_below(tau, c, s):
+    """``P(u >= 0, t < tau)`` for ``t = c u + s w``, ``u, w`` independent standard normals.
+
+    Owen's T gives the bivariate normal probability in closed form,
+    ``P(u < 0, t < tau) = Phi(tau) / 2 + T(tau, c / s)``, so this is
+    ``Phi(tau) / 2 - T(tau, c / s)`` (``s > 0``); accurate to about 1e-16 absolute.
+    """
+    return max(0.5 * float(ndtr(tau)) - float(owens_t(tau, c / s)), 0.0)
+
+
+def _half_mass_above(tau, c, s):
+    """``P(u >= 0, t > tau)``: ``1/2 - P(u >= 0, t < tau)`` without the cancellation."""
+    return max(0.5 * float(ndtr(-tau)) + float(owens_t(tau, c / s)), 0.0)
+
+
+def kept_threshold(f, keep, *, score="abs", theta=0.0):
+    """Probe-field threshold of the kept region.
+
+    ``score="abs"``: keep hard keeps ``|t| < gamma`` with ``f = 1 - 2 H(gamma)``; keep easy keeps
+    ``|t| > gamma`` with ``f = 2 H(gamma)`` (independent of ``theta``). Returns ``inf`` (hard) or
+    ``0`` (easy) at ``f = 1``.
+
+    ``score="signed"``: keep hard keeps ``y t < tau`` with ``2 P(u >= 0, t < tau) = f``; keep easy
+    keeps ``y t > tau`` with ``2 P(u >= 0, t > tau) = f``, where ``t = cos(theta) u + sin(theta) w``
+    (a bivariate normal probability with correlation ``cos(theta)``, from Owen's T; ``tau`` is
+    solved to about 1e-15). At ``theta = 0``, ``y t = |u|`` and ``tau`` is the ``abs`` threshold.
+    Returns ``inf`` (hard) or ``-inf`` (easy) at ``f = 1`` for ``theta > 0``.
+
+    Both return NaN for keep random.
+
+    Parameters
+    ----------
+    f : float
+        Kept fraction, in (0, 1].
+    keep : {"hard", "easy", "random"}
+        Pruning rule.
+    score : {"abs", "signed"}, default "abs"
+        Ranking score, as in :class:`ProbeMargin`.
+    theta : float, default 0
+        Probe angle to the teacher in degrees, in [0, 90] (used by ``score="signed"`` only).
+
+    Returns
+    -------
+    float
     """
     f = check_f(f)
     keep = check_keep(keep)
+    score = _check_score(score)
+    theta = check_theta(theta)
     if keep == "random":
         return math.nan
-    if keep == "hard":
-        return math.inf if f == 1.0 else float(ndtri(0.5 + 0.5 * f))
-    return float(-ndtri(0.5 * f))
+    if score == "abs" or theta == 0.0:
+        if keep == "hard":
+            return math.inf if f == 1.0 else float(ndtri(0.5 + 0.5 * f))
+        return float(-ndtri(0.5 * f))
+    if f == 1.0:
+        return math.inf if keep == "hard" else -math.inf
+    c, s = _probe_cos_sin(theta)
+    mass = _half_mass_below if keep == "hard" else _half_mass_above
+    return float(brentq(lambda tau: mass(tau, c, s) - 0.5 * f, -40.0, 40.0,
+                        xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
 @register_metric("margin")
 @dataclass(frozen=True)
 class ProbeMargin(Metric):
-    """Rank examples by the probe margin ``|t|``: keep hard keeps the smallest, keep easy the
-    largest, keep random a uniform subset.
+    """Rank examples by the probe field ``t = J_probe . x``: keep hard keeps the smallest
+    scores, keep easy the largest, keep random a uniform subset.
+
+    Parameters
+    ----------
+    score : {"abs", "signed"}, default "abs"
+        ``"abs"`` (the paper's) ranks by the margin ``|t|``; ``"signed"`` ranks by ``y t``, so
+        keep hard takes the probe's misclassified examples first. With the perfect probe
+        (``theta = 0``) and clean labels ``y t = |u|``: both scores keep the same examples.
     """
 
+    score: str = "abs"
+
+    def __post_init__(self):
+        _check_score(self.score)
+
     def key(self, fields, *, keep, rng):
-        """``|t|`` (hard), ``-|t|`` (easy) or a uniform random key (random)."""
-        if keep == "hard":
-            return np.abs(fields.t)
-        if keep == "easy":
-            return -np.abs(fields.t)
-        return rng.random(fields.t.size)
+        """``|t|`` or ``y t`` (hard), its negative (easy), or a uniform random key (random)."""
+        if keep == "random":
+            return rng.random(fields.t.size)
+        s = np.abs(fields.t) if self.score == "abs" else fields.y * fields.t
+        return s if keep == "hard" else -s
 
     def kept_law(self, *, f, keep, theta) -> KeptLaw:
-        """A band ``|t| < gamma`` (hard) or its complement (easy) in the ``(u, w)`` plane."""
+        """``abs``: a band ``|t| < gamma`` (hard) or its complement (easy) in the ``(u, w)``
+        plane. ``signed``: on ``u >= 0`` (``y = +1``), the half-plane ``t < tau`` (hard) or
+        ``t > tau`` (easy).
+        """
         if keep == "random" or f == 1.0:
             return whole_plane()
-        th = math.radians(theta)
-        c, s = (0.0, 1.0) if theta == 90.0 else (math.cos(th), math.sin(th))
-        g = kept_threshold(f, keep)
+        c, s = _probe_cos_sin(theta)
         half = (0.0, 1.0, 0.0)
+        if self.score == "signed":
+            tau = kept_threshold(f, keep, score="signed", theta=theta)
+            sign = -1.0 if keep == "hard" else 1.0  # hard: tau - t >= 0; easy: t - tau >= 0
+            regions = [[half, (-sign * tau, sign * c, sign * s)]]
+            # Even in w only with the perfect probe, where y t = |u| (at 90 deg it is y w).
+            return KeptLaw.from_regions(regions, weight=2.0 / f, symmetric=theta == 0.0)
+        g = kept_threshold(f, keep)
         if keep == "hard":
             regions = [[half, (g, -c, -s), (g, c, s)]]
         else:
