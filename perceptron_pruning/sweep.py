@@ -193,12 +193,19 @@ def _cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.json"
 
 
+def _json_scalar(obj):
+    # Plug-ins may report numpy scalars (np.float64, np.int64): store them as Python numbers.
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot store {type(obj).__name__} in the trial cache")
+
+
 def _atomic_write(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh)
+            json.dump(obj, fh, default=_json_scalar)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -136,3 +136,22 @@ def test_toy_plugins_through_cli(capsys):
     assert cli.main(["simulate", "--n", "20", "--alpha-tot", "2", "--seeds", "2",
                      "--learner", "toy-hebb", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["learner"] == "toy-hebb"
+
+
+@register_learner("toy-numpy-stats")
+@dataclasses.dataclass(frozen=True)
+class ToyNumpyStats(ToyHebb):
+    """Hebb again, reporting numpy scalars, as a learner written with numpy naturally does."""
+
+    def fit(self, X, y):
+        w = X.T @ y
+        return Fit(w=w, objective=np.float64(0.0), certificate=np.float64(0.0),
+                   stats={"norm": np.float64(np.linalg.norm(w)), "rows": np.int64(X.shape[0])})
+
+
+def test_numpy_scalars_from_a_plugin_are_cached(tmp_path):
+    tasks = sweep.make_tasks(n=10, alpha_tot=2.0, learner="toy-numpy-stats", replicates=2)
+    first = sweep.run_sweep(tasks, cache_dir=tmp_path)
+    again = sweep.run_sweep(tasks, cache_dir=tmp_path)
+    assert [t.values["rows"] for t in again] == [20, 20]
+    assert [t.values["norm"] for t in again] == [t.values["norm"] for t in first]
