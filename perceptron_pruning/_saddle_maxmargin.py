@@ -31,13 +31,22 @@ from scipy.optimize import brentq, minimize_scalar
 
 from . import _theory_kernels as _k
 
-__all__ = ["solve_curve"]
+__all__ = ["TheoryError", "solve_curve"]
 
 _GL_X, _GL_W = leggauss(12)
 _GL_SCAN_X, _GL_SCAN_W = leggauss(6)  # a coarse rule suffices to compare directions
 _PSI_SCAN = np.exp(np.linspace(math.log(1e-6), math.log(math.pi / 2 - 1e-6), 33))
 _CHI_SCAN = np.linspace(-1.45, 1.45, 11)
 _GAP = 1.5  # grid ratios above this are walked through intermediate points
+
+
+class TheoryError(RuntimeError):
+    """The saddle-point equations could not be solved at a point.
+
+    Seen only in a corner of the domain: ``alpha_prune`` near 1e4 with ``f`` near 1e-3, keep
+    hard and a tilted probe, where ``Gbar`` is flat to about 1e-5 along a curved valley of
+    directions; the solver refuses rather than return an unpolished point.
+    """
 
 
 class _Model:
@@ -215,7 +224,8 @@ def solve_curve(law, alpha_prune):
         alpha = float(steps[k])
         out[k], ok = model.newton(_variational(model, alpha, pb, cb, kappa_lo), alpha)
         if not ok:
-            raise RuntimeError(f"theory solver did not converge at alpha_prune = {alpha:g}")
+            raise TheoryError(f"the max-margin saddle point did not converge at alpha_prune = "
+                              f"{alpha:g}")
         rejected.append(k)
         x = out[k, :3]
         k += 1

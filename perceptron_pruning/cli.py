@@ -12,6 +12,8 @@ import json
 import math
 import sys
 
+from ._saddle_maxmargin import TheoryError
+
 __all__ = ["build_parser", "main"]
 
 PROG = "perceptron-pruning"
@@ -433,6 +435,8 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except ValueError as exc:
         return _error(args.command, exc)
+    except TheoryError as exc:  # a point the solver cannot resolve: say which, no traceback
+        return _error(args.command, f"{exc}; try a smaller alpha or a larger f")
     except MemoryError:
         return _error(args.command, "out of memory: ask for a smaller problem (a lower --n)")
     except OSError as exc:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._saddle_maxmargin import TheoryError
 from ._validation import check_keep, check_real, check_theta, renamed_theta
 from .metrics.margin import kept_threshold
 from .registry import get_learner, get_metric
 from .results import Quantities
 
-__all__ = ["ALPHA_MAX", "ALPHA_MIN", "F_MIN", "TheoryCurve", "TheoryPoint", "curve",
+__all__ = ["ALPHA_MAX", "ALPHA_MIN", "F_MIN", "TheoryCurve", "TheoryError", "TheoryPoint", "curve",
            "kept_threshold", "solve"]
 
 ALPHA_MIN, ALPHA_MAX = 1e-3, 1e4

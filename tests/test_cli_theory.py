@@ -137,3 +137,14 @@ def test_theory_as_a_module():
                          env=env, timeout=120)
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and bad.stdout == ""
+
+
+def test_a_point_the_solver_refuses_is_one_line_not_a_traceback(capsys):
+    # alpha_prune = 1e4, f ~ 1.3e-3, keep hard, theta = 10: Gbar is flat to ~1e-5 along a valley
+    # of directions and the solver refuses (TheoryError) rather than return an unpolished point.
+    f = float(np.geomspace(1e-3, 1, 25)[1])
+    with pytest.raises(theory.TheoryError, match="alpha_prune = 10000"):
+        theory.solve(1e4, f=f, keep="hard", theta=10.0)
+    assert main(["theory", "--alpha-prune", "10000", "--f", repr(f), "--theta", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "did not converge" in err
