@@ -437,6 +437,8 @@ def main(argv=None) -> int:
         return _error(args.command, exc)
     except TheoryError as exc:  # a point the solver cannot resolve: say which, no traceback
         return _error(args.command, f"{exc}; try a smaller alpha or a larger f")
+    except RuntimeError as exc:  # a solver that refuses an uncertified answer (max_margin)
+        return _error(args.command, exc)
     except MemoryError:
         return _error(args.command, "out of memory: ask for a smaller problem (a lower --n)")
     except OSError as exc:

@@ -29,12 +29,15 @@ from .explore_view import (  # noqa: F401 - re-exported: the public face of the 
     f_colors,
     kept_picture,
     learning_curves,
+    metric_of,
     parse_f,
     parse_state,
     simulation_plan,
+    takes_score,
     to_query,
     view_csv,
 )
+from .metrics.margin import SCORES
 
 __all__ = ["ALPHA_GRID", "Explorer", "ViewState", "check_state", "eps_at_budget", "kept_picture",
            "learning_curves", "make_document", "make_server", "parse_state", "serve",
@@ -43,7 +46,7 @@ __all__ = ["ALPHA_GRID", "Explorer", "ViewState", "check_state", "eps_at_budget"
 
 # ----------------------------------------------------------------------------- Bokeh app
 
-_SIM_KEY = ("keep", "theta", "learner", "metric", "n", "seeds")
+_SIM_KEY = ("keep", "theta", "learner", "metric", "score", "n", "seeds")
 _LOOPBACK = ("127.0.0.1", "localhost")
 _PNG_JS = """
 const view = Bokeh.index.find_one(grid)
@@ -142,6 +145,9 @@ class Explorer:
                            value=0.3, name="fpic")
         self.learner = Select(title="learner", options=list(learner_names()), name="learner")
         self.metric = Select(title="metric", options=list(metric_names()), name="metric")
+        # Shown for a metric with a score option (the margin metric: |t| or y t).
+        self.score = RadioButtonGroup(labels=list(SCORES), name="score")
+        self.score_label = Div(text="score: rank by |J_probe.x| (abs) or y J_probe.x (signed)")
         self.n = Spinner(title="simulation N", low=LIMITS["n"][0], high=LIMITS["n"][1], step=10,
                          value=100, name="n", width=120)
         self.seeds = Spinner(title="seeds per point", low=LIMITS["seeds"][0],
@@ -173,6 +179,8 @@ class Explorer:
         self.fpic.value = s.fpic
         self.learner.value = s.learner
         self.metric.value = s.metric
+        self.score.active = SCORES.index(s.score)
+        self.score.visible = self.score_label.visible = takes_score(s.metric)
         self.n.value = s.n
         self.seeds.value = s.seeds
 
@@ -246,7 +254,8 @@ class Explorer:
         controls = column(
             Div(text="<h3 style='margin:0'>perceptron-pruning explorer</h3>"),
             Div(text="keep"), self.keep, self.f, self.theta, self.alpha_tot, self.fpic,
-            self.learner, self.metric, self.message, self.status, self.timing,
+            self.learner, self.metric, self.score_label, self.score, self.message, self.status,
+            self.timing,
             Div(text="<b>simulation</b> (finite N, mean &plusmn; s.e.m.)"),
             row(self.n, self.seeds), row(self.simulate_button, self.cancel_button),
             self.progress, Div(text="<b>export</b> (the address bar holds this view)"),
@@ -257,6 +266,7 @@ class Explorer:
 
     def _connect(self):
         self.keep.on_change("active", self._changed)
+        self.score.on_change("active", self._changed)
         for w in (self.f, self.theta, self.alpha_tot, self.fpic, self.learner, self.metric,
                   self.n, self.seeds):
             w.on_change("value", self._changed)
@@ -265,10 +275,12 @@ class Explorer:
     def controls_state(self) -> ViewState:
         """The state the controls ask for (raises ``ValueError`` for a bad value)."""
         active = self.keep.active if self.keep.active is not None else 0
+        score = SCORES[self.score.active if self.score.active is not None else 0]
+        self.score.visible = self.score_label.visible = takes_score(self.metric.value)
         return check_state(ViewState(
             keep=KEEP_RULES[active], f=self.f.value, theta=self.theta.value,
             alpha_tot=10.0 ** float(self.alpha_tot.value), learner=self.learner.value,
-            metric=self.metric.value, fpic=self.fpic.value,
+            metric=self.metric.value, score=score, fpic=self.fpic.value,
             n=self.n.value if self.n.value is not None else math.nan,
             seeds=self.seeds.value if self.seeds.value is not None else math.nan))
 
@@ -330,9 +342,9 @@ class Explorer:
         def same(*keys):
             return drawn is not None and all(getattr(drawn, k) == getattr(s, k) for k in keys)
 
-        if not same("keep", "theta", "f", "learner", "metric"):
+        if not same("keep", "theta", "f", "learner", "metric", "score"):
             self._update_curves(s, curves)
-        if not same("keep", "theta", "fpic", "metric"):
+        if not same("keep", "theta", "fpic", "metric", "score"):
             src["picture"].data = {"u": pic["u"], "w": pic["w"],
                                    "kind": np.where(pic["kept"], 1 + (pic["y"] < 0), 0)}
             p = pic["probe"]
@@ -417,7 +429,7 @@ class Explorer:
             for f, at in plan:
                 tasks = make_tasks(n=state.n, alpha_tot=at, f=f, keep=state.keep,
                                    theta=state.theta, learner=state.learner,
-                                   metric=state.metric, replicates=state.seeds, seed=0)
+                                   metric=metric_of(state), replicates=state.seeds, seed=0)
                 trials = []
                 for task in tasks:  # one trial at a time, so cancel answers quickly
                     if cancel.is_set():

@@ -21,10 +21,11 @@ from urllib.parse import urlencode
 import numpy as np
 
 from ._validation import KEEP_RULES
+from .metrics.margin import SCORES
 
 __all__ = ["ALPHA_GRID", "LIMITS", "MAX_F_VALUES", "ViewState", "check_state", "eps_at_budget",
-           "kept_picture", "learning_curves", "parse_f", "parse_state", "simulation_plan",
-           "to_query", "view_csv"]
+           "kept_picture", "learning_curves", "metric_of", "parse_f", "parse_state",
+           "simulation_plan", "takes_score", "to_query", "view_csv"]
 
 #: ``alpha_prune`` grid of the learning curves (panel a).
 ALPHA_GRID = np.geomspace(0.1, 1000.0, 40)
@@ -55,6 +56,8 @@ class ViewState:
         Examples drawn per dimension for the error-against-``f`` panel, [0.1, 1000].
     learner, metric : str
         Registered plug-in names.
+    score : {"abs", "signed"}
+        Ranking score of a metric that takes one (the margin metric); ignored by others.
     fpic : float
         Kept fraction of the kept-examples picture, [0.01, 1].
     n : int
@@ -69,6 +72,7 @@ class ViewState:
     alpha_tot: float = 10.0
     learner: str = "max-margin"
     metric: str = "margin"
+    score: str = "abs"
     fpic: float = 0.3
     n: int = 100
     seeds: int = 4
@@ -123,6 +127,8 @@ def check_state(state: ViewState) -> ViewState:
         if getattr(state, name) not in names:
             raise ValueError(f"{name} must be one of {', '.join(names)}; "
                              f"got {getattr(state, name)!r}")
+    if state.score not in SCORES:
+        raise ValueError(f"score must be one of {', '.join(SCORES)}; got {state.score!r}")
     return dataclasses.replace(
         state, f=parse_f(state.f), theta=_real("theta", state.theta),
         alpha_tot=_real("alpha_tot", state.alpha_tot), fpic=_real("fpic", state.fpic),
@@ -164,6 +170,22 @@ def parse_state(arguments, *, base: ViewState | None = None) -> tuple[ViewState,
         except ValueError as exc:
             messages.append(f"URL parameter {key}={shown!r} ignored: {exc}")
     return state, messages
+
+
+def takes_score(metric_name) -> bool:
+    """Whether the registered metric ``metric_name`` has a ``score`` option."""
+    from .registry import get_metric
+
+    return "score" in get_metric(metric_name).options()
+
+
+def metric_of(state: ViewState):
+    """The metric instance the page draws: its name, with ``score`` when it takes one."""
+    from .registry import get_metric
+
+    if takes_score(state.metric):
+        return get_metric(state.metric, score=state.score)
+    return get_metric(state.metric)
 
 
 def to_query(state: ViewState) -> str:
@@ -220,7 +242,7 @@ def learning_curves(state: ViewState) -> dict:
         ``alpha_prune`` (K,), ``f`` (F,), ``eps`` (F, K), ``frontier`` (K,), ``f_best`` (K,),
         ``unpruned`` (K,) (the ``f = 1`` curve), ``colors`` (F,).
     """
-    key = (state.keep, _r(state.theta), state.learner, state.metric)
+    key = (state.keep, _r(state.theta), state.learner, metric_of(state))
     eps = np.vstack([_curve_eps(_r(f), *key) for f in state.f])
     k = np.argmin(eps, axis=0)
     return {"alpha_prune": ALPHA_GRID, "f": np.array(state.f), "eps": eps,
@@ -246,7 +268,7 @@ def eps_at_budget(state: ViewState, *, rtol=1e-9) -> dict:
     """
     fs = budget_f_grid(state)
     eps = _eps_vs_f(_r(state.alpha_tot), tuple(float(x) for x in fs), state.keep,
-                    _r(state.theta), state.learner, state.metric)
+                    _r(state.theta), state.learner, metric_of(state))
     i = int(np.argmin(eps))
     j = int(np.flatnonzero(eps <= eps[i] * (1.0 + rtol)).min())
     eps_all = float(eps[-1])  # the grid ends at f = 1
@@ -269,14 +291,13 @@ def kept_picture(state: ViewState, *, points=1200, seed=0) -> dict:
         ``u``, ``w``, ``y`` (labels), ``kept`` (bool) of shape (points,), ``probe`` (2,).
     """
     from .metrics import Fields
-    from .registry import get_metric
 
     rng = np.random.default_rng(seed)
     u, w = rng.standard_normal((2, points))
     th = math.radians(state.theta)
     y = np.where(u >= 0, 1.0, -1.0)
     fields = Fields(u=u, w=w, t=math.cos(th) * u + math.sin(th) * w, y=y)
-    idx = get_metric(state.metric).select(fields, f=state.fpic, keep=state.keep,
+    idx = metric_of(state).select(fields, f=state.fpic, keep=state.keep,
                                           rng=np.random.default_rng(seed + 1))
     kept = np.zeros(points, dtype=bool)
     kept[idx] = True

@@ -181,3 +181,17 @@ def test_python_dash_m_runs():
                              check=False)
         assert bad.returncode == 2, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_solver_refusal_is_one_line_not_a_traceback(monkeypatch, capsys):
+    # max_margin refuses an uncertified answer with RuntimeError (seen at keep hard, f = 1e-4,
+    # P_tot = 1e8, where every kept margin is ~1e-6); the CLI reports it as one line.
+    import perceptron_pruning.learners.max_margin as mm
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("max_margin stopped short of the optimum: relative duality gap 1e-3")
+
+    monkeypatch.setattr(mm, "max_margin", refuse)
+    assert main(["simulate", "--n", "10", "--alpha-tot", "2", "--seeds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stopped short" in err and "Traceback" not in err

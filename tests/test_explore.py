@@ -19,7 +19,7 @@ from perceptron_pruning.cli import main
 
 def test_state_round_trips_through_the_query():
     s = ex.ViewState(keep="easy", f=(0.8, 0.3), theta=12.5, alpha_tot=3.0, fpic=0.45, n=60,
-                     seeds=3)
+                     seeds=3, score="signed")
     q = ex.to_query(s)
     assert "f=0.8,0.3" in q
     args = dict(kv.split("=") for kv in q.split("&"))
@@ -32,7 +32,7 @@ def test_state_round_trips_through_the_query():
     ("theta", "500", "theta"), ("theta", "nan", "theta"), ("alpha_tot", "1e9", "alpha_tot"),
     ("f", "abc", "f"), ("f", "0", "f"), ("f", ",".join(["0.5"] * 9), "f"), ("keep", "med", "keep"),
     ("n", "2.5", "n"), ("seeds", "-1", "seeds"), ("learner", "svm?", "learner"),
-    ("metric", "<script>", "metric"), ("zzz", "1", "zzz")])
+    ("metric", "<script>", "metric"), ("score", "sign", "score"), ("zzz", "1", "zzz")])
 def test_bad_url_parameter_is_reported_and_skipped(key, value, word):
     base = ex.ViewState(theta=7.0)
     state, messages = ex.parse_state({key: [value.encode()], "fpic": "0.5"}, base=base)
@@ -138,6 +138,22 @@ def _run_ticks(e):
         cb.callback()
     while e.queue:
         e.queue.pop(0)()
+
+
+def test_score_control_switches_the_metric_to_the_signed_margin(explorer):
+    # The metric's score option appears as a control; choosing "signed" redraws with the
+    # signed-margin theory and selection.
+    e = explorer
+    assert e.score.visible and e.score.labels == ["abs", "signed"]
+    e.theta.value = 30.0
+    e.score.active = 1
+    _run_ticks(e)
+    assert e.state.score == "signed" and "score=signed" in e.url.text
+    signed = pp.get_metric("margin", score="signed")
+    ref = pp.theory.curve(ex.ALPHA_GRID, f=0.3, keep="hard", theta=30.0, metric=signed).eps
+    np.testing.assert_allclose(e.sources["curves"].data["ys"][1], ref, rtol=1e-12)
+    absolute = pp.theory.curve(ex.ALPHA_GRID, f=0.3, keep="hard", theta=30.0).eps
+    assert np.max(np.abs(ref / absolute - 1)) > 0.05  # the two scores differ at 30 degrees
 
 
 def test_slider_move_redraws_the_theory(explorer):
