@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 from numpy.polynomial.legendre import leggauss
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq, minimize, minimize_scalar
 
 from . import _theory_kernels as _k
 
@@ -43,9 +43,10 @@ _GAP = 1.5  # grid ratios above this are walked through intermediate points
 class TheoryError(RuntimeError):
     """The saddle-point equations could not be solved at a point.
 
-    Seen only in a corner of the domain: ``alpha_prune`` near 1e4 with ``f`` near 1e-3, keep
-    hard and a tilted probe, where ``Gbar`` is flat to about 1e-5 along a curved valley of
-    directions; the solver refuses rather than return an unpolished point.
+    Raised when Newton cannot polish the variational fallback's point: the solver refuses
+    rather than return an unpolished point. (The flat valleys of ``Gbar`` at ``alpha_prune``
+    near 1e4, ``f`` near 1e-3 and a tilted probe used to end here, before the fallback
+    minimised with Nelder-Mead.)
     """
 
 
@@ -97,25 +98,27 @@ def _direction(psi, chi):
 # Fallback for rejected points: the variational problem, solved directly
 # ------------------------------------------------------------------------------------------------
 def _inner_min(model, kappa, psi, chi):
-    """Minimise ``Gbar(kappa, .)`` by alternating bounded 1-D searches from ``(psi, chi)``."""
-    g = model.gbar(kappa, psi, chi)
+    """Minimise ``Gbar(kappa, .)`` from ``(psi, chi)``: a bounded 1-D search in ``log psi`` for a
+    planar law; otherwise Nelder-Mead in ``(log psi, chi)``, which follows the curved valleys
+    where alternating 1-D searches stall (tiny ``f``, large ``alpha``, a tilted probe).
+    """
     lp = math.log(psi)
-    for _ in range(30 if not model.planar else 1):
-        res = minimize_scalar(lambda z, chi=chi: model.gbar(kappa, math.exp(z), chi),
+    if model.planar:
+        res = minimize_scalar(lambda z: model.gbar(kappa, math.exp(z), 0.0),
                               bounds=(max(-30.0, lp - 3.0), min(math.log(math.pi / 2), lp + 3.0)),
                               method="bounded", options={"xatol": 1e-10})
-        lp = float(res.x)
-        if not model.planar:
-            res2 = minimize_scalar(lambda c, lp=lp: model.gbar(kappa, math.exp(lp), c),
-                                   bounds=(-1.5707, 1.5707), method="bounded",
-                                   options={"xatol": 1e-10})
-            chi = float(res2.x)
-        gn = model.gbar(kappa, math.exp(lp), chi)
-        if abs(gn - g) <= 1e-13 * abs(g):
-            g = gn
-            break
-        g = gn
-    return g, math.exp(lp), chi
+        return float(res.fun), math.exp(float(res.x)), chi
+
+    def g(z):
+        if not (-30.0 <= z[0] <= math.log(math.pi / 2)) or abs(z[1]) >= 1.5707:
+            return math.inf
+        return model.gbar(kappa, math.exp(z[0]), z[1])
+
+    res = minimize(g, np.array([lp, chi]), method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 4000,
+                            "initial_simplex": np.array([[lp, chi], [lp + 0.05, chi],
+                                                         [lp, chi + 0.05]])})
+    return float(res.fun), math.exp(float(res.x[0])), float(res.x[1])
 
 
 def _variational(model, alpha, psi, chi, kappa_lo):

@@ -139,12 +139,29 @@ def test_theory_as_a_module():
     assert len(bad.stderr.strip().splitlines()) == 1 and bad.stdout == ""
 
 
-def test_a_point_the_solver_refuses_is_one_line_not_a_traceback(capsys):
-    # alpha_prune = 1e4, f ~ 1.3e-3, keep hard, theta = 10: Gbar is flat to ~1e-5 along a valley
-    # of directions and the solver refuses (TheoryError) rather than return an unpolished point.
-    f = float(np.geomspace(1e-3, 1, 25)[1])
-    with pytest.raises(theory.TheoryError, match="alpha_prune = 10000"):
-        theory.solve(1e4, f=f, keep="hard", theta=10.0)
-    assert main(["theory", "--alpha-prune", "10000", "--f", repr(f), "--theta", "10"]) == 2
+def test_flat_valley_corner_is_solved_and_agrees_with_a_dense_walk():
+    # alpha_prune = 1e4, f ~ 1e-3, keep hard, tilted probe: Gbar is flat to ~1e-5 along a curved
+    # valley of directions. A single solve (ladder, global check, variational fallback) and a
+    # dense continuation that walks there in small steps are independent paths to the point.
+    g = np.geomspace(1e-3, 1, 25)
+    for theta, f in ((10.0, g[1]), (20.0, g[3]), (60.0, g[5])):
+        single = theory.solve(1e4, f=float(f), keep="hard", theta=theta)
+        walk = theory.curve(np.geomspace(100, 1e4, 40), f=float(f), keep="hard", theta=theta)
+        assert single.eps == pytest.approx(walk.eps[-1], rel=1e-7), theta
+        assert single.residual < 1e-7
+
+
+def test_a_point_the_solver_refuses_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from perceptron_pruning import _saddle_maxmargin
+
+    # Every continued root is rejected and Newton never converges: the refusal path.
+    monkeypatch.setattr(_saddle_maxmargin._Model, "walk",
+                        lambda self, alphas, x0, out, *, start=0, check=True:
+                        (start, 1.0, 0.0, 1.0))
+    monkeypatch.setattr(_saddle_maxmargin._Model, "newton",
+                        lambda self, x0, alpha: (np.zeros(9), False))
+    with pytest.raises(theory.TheoryError, match="did not converge"):
+        theory.solve(2.0, f=0.5, keep="hard", theta=10.0)
+    assert main(["theory", "--alpha-prune", "2", "--f", "0.5", "--theta", "10"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "did not converge" in err
