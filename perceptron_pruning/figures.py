@@ -29,6 +29,7 @@ __all__ = ["FIGURES", "STYLE_PATH", "FigureConfig", "FigureData", "compute", "ma
 F_PAPER = (1.0, 0.77, 0.6, 0.46, 0.36, 0.28, 0.22, 0.17, 0.13, 0.1)
 F_IMPERFECT = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 THETAS = (0.0, 10.0, 20.0, 30.0, 45.0)
+F_MIN_FRONTIER = 1e-3  # smallest f of the continuous frontiers of imperfect_metric (c, d)
 UNPRUNED_PREFACTOR = 0.5005  # max-margin, no pruning: eps ~ 0.5005 / alpha at large alpha
 STYLE_PATH = Path(__file__).with_name("perceptron_pruning.mplstyle")
 
@@ -261,7 +262,8 @@ def _kept_band_sketch(theta, *, f=0.3, points=600, seed=1):
 def compute_imperfect_metric(cfg=FigureConfig(), *, runner=None, theta=10.0):
     """Imperfect metric: the kept band (a), keep-hard curves at ``theta`` for
     ``f = 0.2 ... 1`` (b), Pareto frontiers per ``theta`` against unpruned (c) and the optimal
-    ``f`` along them (d).
+    ``f`` along them (d), with ``f`` optimised continuously in ``[1e-3, 1]`` out to
+    ``alpha_prune = 1e4``; ``notes`` hold the fitted large-``alpha`` laws (:func:`_frontier_laws`).
 
     Panel (a) rows: ``sample`` points (``x``, ``y`` in the probe/teacher plane, ``kept``,
     ``label`` = teacher's sign), the ``teacher_boundary``, ``probe_boundary`` and ``band_edge``
@@ -278,21 +280,45 @@ def compute_imperfect_metric(cfg=FigureConfig(), *, runner=None, theta=10.0):
                            f=F_IMPERFECT[::2] if cfg.quick else F_IMPERFECT, keep="hard",
                            theta=theta, **pl)
     rows += _sim_rows(sims, "b")
-    ap = np.geomspace(0.5, 40.0, max(20, cfg.n_theory // 3))
-    f_grid = np.geomspace(0.05, 1.0, 8 if cfg.quick else 16)
+    # Panels (c, d): f optimised continuously at each alpha_prune (not picked from a grid),
+    # out to alpha_prune = 1e4, where the frontier is back on a power law.
+    ap = np.geomspace(0.5, 1e4, 14 if cfg.quick else 40)
+    fronts = {}
     for th in THETAS:
-        pf = _fr.pareto_frontier(ap, f_grid, keep="hard", theta=th, **pl)
-        rows += [{"panel": "c", "series": "frontier", "keep": "hard", "f": float(fb),
-                  "theta": th, "alpha_tot": float(a / fb), "n": math.inf, "x": float(a),
-                  "y": float(e), "yerr": math.nan} for a, e, fb in zip(ap, pf.eps, pf.f_best)]
-        rows += [{"panel": "d", "series": "optimal_f", "keep": "hard", "f": float(fb),
-                  "theta": th, "alpha_tot": float(a / fb), "n": math.inf, "x": float(a / fb),
-                  "y": float(fb), "yerr": math.nan} for a, fb in zip(ap, pf.f_best)]
+        of = _fr.optimal_frontier(ap, keep="hard", theta=th, f_min=F_MIN_FRONTIER,
+                                  n_grid=13 if cfg.quick else 25, **pl)
+        fronts[th] = of
+        rows += [{"panel": "c", "series": "frontier", "keep": "hard", "f": float(fo),
+                  "theta": th, "alpha_tot": float(at), "n": math.inf, "x": float(a),
+                  "y": float(e), "yerr": math.nan}
+                 for a, e, fo, at in zip(ap, of.eps, of.f_opt, of.alpha_tot)]
+        rows += [{"panel": "d", "series": "optimal_f", "keep": "hard", "f": float(fo),
+                  "theta": th, "alpha_tot": float(at), "n": math.inf, "x": float(at),
+                  "y": float(fo), "yerr": math.nan} for fo, at in zip(of.f_opt, of.alpha_tot)]
     rows += _theory_rows(_th.curve(ap, f=1.0, **pl), "c", series="unpruned")
     rows += _kept_band_sketch(theta)
     notes = _agreement(sims, cfg)
     notes["theta"] = theta
+    notes.update(_frontier_laws(fronts))
     return FigureData("imperfect_metric", rows, notes)
+
+
+def _frontier_laws(fronts):
+    """Fitted laws of the continuous frontiers at their largest ``alpha_prune`` (the last
+    quarter of the grid): ``eps ~ c(theta) / alpha_prune`` with ``c / theta`` (theta in
+    radians), ``f_opt ~ alpha_prune^-q`` and, across probe angles, ``f_opt ~ theta^p``.
+    """
+    notes = {}
+    tilted = [th for th in fronts if th > 0]
+    for th in tilted:
+        of = fronts[th]
+        tail = slice(3 * of.alpha_prune.size // 4, None)
+        la, lf = np.log(of.alpha_prune[tail]), np.log(of.f_opt[tail])
+        notes[f"q_theta{th:g}"] = float(-np.polyfit(la, lf, 1)[0])
+        notes[f"c_over_theta{th:g}"] = float(of.eps[-1] * of.alpha_prune[-1] / math.radians(th))
+    f_end = np.array([fronts[th].f_opt[-1] for th in tilted])
+    notes["p_theta"] = float(np.polyfit(np.log(tilted), np.log(f_end), 1)[0])
+    return notes
 
 
 def compute_scaling(cfg=FigureConfig(), *, runner=None):

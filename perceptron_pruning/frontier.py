@@ -12,8 +12,8 @@ from . import theory as _th
 from ._validation import check_keep, check_real, check_theta, renamed_theta
 from .registry import get_learner, get_metric
 
-__all__ = ["OptimalF", "ParetoFrontier", "eps_vs_f", "optimal_f", "pareto_frontier",
-           "smallest_useful_f"]
+__all__ = ["OptimalF", "OptimalFrontier", "ParetoFrontier", "eps_vs_f", "optimal_f",
+           "optimal_frontier", "pareto_frontier", "smallest_useful_f"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,89 @@ def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
     return ParetoFrontier(alpha_prune=alpha, f_grid=fs, eps_by_f=eps,
                           eps=eps[k, np.arange(alpha.size)], f_best=fs[k], keep=keep,
                           theta=theta)
+
+
+@dataclass(frozen=True)
+class OptimalFrontier:
+    """The Pareto frontier with ``f`` optimised continuously at each ``alpha_prune``.
+
+    Attributes
+    ----------
+    alpha_prune : ndarray, shape (K,)
+        Examples seen per dimension.
+    eps : ndarray, shape (K,)
+        ``min_f eps(alpha_prune, f)`` over ``f`` in ``[f_min, 1]``.
+    f_opt : ndarray, shape (K,)
+        The minimising ``f`` (to about 1e-3 relative).
+    alpha_tot : ndarray, shape (K,)
+        Examples drawn at the optimum, ``alpha_prune / f_opt``.
+    f_min : float
+        Smallest ``f`` allowed.
+    keep : str
+        Pruning rule.
+    theta : float
+        Probe angle in degrees.
+    """
+
+    alpha_prune: np.ndarray
+    eps: np.ndarray
+    f_opt: np.ndarray
+    alpha_tot: np.ndarray
+    f_min: float
+    keep: str
+    theta: float
+
+
+@renamed_theta
+def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-margin",
+                     metric="margin", f_min=1e-3, n_grid=25):
+    """Pareto frontier with ``f`` optimised continuously, not picked from a grid.
+
+    At each ``alpha_prune`` the error is scanned on ``n_grid`` log-spaced ``f`` in
+    ``[f_min, 1]`` (whole theory curves along the ``alpha_prune`` grid, so the scan costs
+    ``n_grid`` curves), then refined by a bounded search in ``log f`` between the neighbours of
+    the best scanned ``f``.
+
+    Parameters
+    ----------
+    alpha_prune_grid : array_like, shape (K,)
+        Examples seen per dimension, each in [1e-3, 1e4].
+    keep : {"hard", "easy", "random"}, default "hard"
+        Pruning rule.
+    theta : float, default 0
+        Probe angle in degrees.
+    learner, metric : str or plug-in, default "max-margin", "margin"
+        As in :func:`~perceptron_pruning.theory.curve`.
+    f_min : float, default 1e-3
+        Smallest ``f`` allowed, in [1e-3, 1].
+    n_grid : int, default 25
+        Scan resolution.
+
+    Returns
+    -------
+    OptimalFrontier
+    """
+    keep = check_keep(keep)
+    theta = check_theta(theta)
+    f_min = check_real("f_min", f_min, low=_th.F_MIN, high=1.0)
+    alpha = np.atleast_1d(np.asarray(alpha_prune_grid, dtype=float))
+    if alpha.size == 0:
+        raise ValueError("alpha_prune_grid must be non-empty")
+    pl = _plugins(learner, metric)
+    fs = np.geomspace(f_min, 1.0, max(3, int(n_grid)))
+    eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta=theta, **pl).eps for f in fs])
+    f_opt, e_opt = np.empty(alpha.size), np.empty(alpha.size)
+    for k, a in enumerate(alpha):
+        i = int(np.argmin(eps[:, k]))
+        f_opt[k], e_opt[k] = fs[i], eps[i, k]
+        lo, hi = fs[max(i - 1, 0)], fs[min(i + 1, fs.size - 1)]
+        res = minimize_scalar(
+            lambda lf, a=a: _th.solve(a, f=math.exp(lf), keep=keep, theta=theta, **pl).eps,
+            bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": 1e-3})
+        if res.fun < e_opt[k]:
+            f_opt[k], e_opt[k] = math.exp(float(res.x)), float(res.fun)
+    return OptimalFrontier(alpha_prune=alpha, eps=e_opt, f_opt=f_opt, alpha_tot=alpha / f_opt,
+                           f_min=f_min, keep=keep, theta=theta)
 
 
 @dataclass(frozen=True)

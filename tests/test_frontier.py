@@ -192,3 +192,30 @@ def test_smallest_useful_f_when_pruning_never_hurts():
     # alpha_tot = 1e4, keep hard, perfect metric: even f = 1e-3 keeps f alpha_tot = 10 >= the
     # plateau edge, so the smallest f scanned is returned.
     assert frontier.smallest_useful_f(1e4, keep="hard", theta=0.0) == pytest.approx(theory.F_MIN)
+
+
+@pytest.mark.parametrize("theta", [0.0, 10.0, 30.0])
+def test_optimal_frontier_beats_a_dense_scan_and_agrees_with_optimal_f(theta):
+    # Independent reference: a dense log scan of f (161 values) at each alpha_prune. The
+    # continuous optimum is no worse than any scanned f, and within the scan's resolution of
+    # its best f; at theta = 0 the optimum sits on f_min (keep hard, perfect metric).
+    alpha = np.array([3.0, 30.0, 300.0])
+    of = frontier.optimal_frontier(alpha, keep="hard", theta=theta, n_grid=13)
+    fs = np.geomspace(1e-3, 1.0, 161)
+    for k, a in enumerate(alpha):
+        scan = np.array([theory.solve(a, f=float(f), keep="hard", theta=theta).eps for f in fs])
+        assert of.eps[k] <= scan.min() * (1 + 1e-9), (a, of.eps[k], scan.min())
+        j = int(np.argmin(scan))
+        assert fs[max(j - 1, 0)] * 0.999 <= of.f_opt[k] <= fs[min(j + 1, 160)] * 1.001
+        assert of.alpha_tot[k] == pytest.approx(a / of.f_opt[k])
+    if theta == 0.0:
+        np.testing.assert_allclose(of.f_opt[1:], 1e-3)
+
+
+def test_optimal_frontier_bad_input():
+    with pytest.raises(ValueError, match="f_min"):
+        frontier.optimal_frontier([1.0], f_min=1e-4)
+    with pytest.raises(ValueError, match="theta"):
+        frontier.optimal_frontier([1.0], theta=91.0)
+    with pytest.raises(ValueError, match="alpha_prune_grid"):
+        frontier.optimal_frontier([])
