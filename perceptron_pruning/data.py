@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import check_int, check_theta
 
-__all__ = ["Problem", "make_problem", "probe_vector"]
+__all__ = ["Problem", "make_problem", "probe_cos_sin", "probe_vector"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,18 @@ class Problem:
     probe: np.ndarray
     probe_perp: np.ndarray
     theta: float
+
+
+def probe_cos_sin(theta):
+    """``(cos, sin)`` of the probe angle ``theta`` in degrees, exactly ``(0, 1)`` at 90.
+
+    The probe field of an example is ``t = cos u + sin w`` (teacher field ``u``, field ``w``
+    along the probe's direction orthogonal to the teacher).
+    """
+    if theta == 90.0:
+        return 0.0, 1.0
+    th = math.radians(theta)
+    return math.cos(th), math.sin(th)
 
 
 def probe_vector(teacher, theta, *, rng):

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from ._validation import KEEP_RULES
+from ._validation import KEEP_RULES, check_int, check_real
 from .metrics.margin import SCORES
 
 __all__ = ["ALPHA_GRID", "LIMITS", "MAX_F_VALUES", "ViewState", "check_state", "eps_at_budget",
@@ -80,24 +80,12 @@ class ViewState:
 
 def _real(name, value):
     lo, hi = LIMITS[name]
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if not (math.isfinite(x) and lo <= x <= hi):
-        raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
-    return float(f"{x:.6g}")
+    return float(f"{check_real(name, value, low=lo, high=hi):.6g}")
 
 
 def _int(name, value):
     lo, hi = LIMITS[name]
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if not (math.isfinite(x) and x.is_integer() and lo <= x <= hi):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    return int(x)
+    return check_int(name, check_real(name, value, low=lo, high=hi), minimum=lo, maximum=hi)
 
 
 def parse_f(text) -> tuple:
@@ -290,18 +278,19 @@ def kept_picture(state: ViewState, *, points=1200, seed=0) -> dict:
     dict
         ``u``, ``w``, ``y`` (labels), ``kept`` (bool) of shape (points,), ``probe`` (2,).
     """
+    from .data import probe_cos_sin
     from .metrics import Fields
 
     rng = np.random.default_rng(seed)
     u, w = rng.standard_normal((2, points))
-    th = math.radians(state.theta)
+    c, s = probe_cos_sin(state.theta)
     y = np.where(u >= 0, 1.0, -1.0)
-    fields = Fields(u=u, w=w, t=math.cos(th) * u + math.sin(th) * w, y=y)
+    fields = Fields(u=u, w=w, t=c * u + s * w, y=y)
     idx = metric_of(state).select(fields, f=state.fpic, keep=state.keep,
                                           rng=np.random.default_rng(seed + 1))
     kept = np.zeros(points, dtype=bool)
     kept[idx] = True
-    return {"u": u, "w": w, "y": y, "kept": kept, "probe": np.array([math.cos(th), math.sin(th)])}
+    return {"u": u, "w": w, "y": y, "kept": kept, "probe": np.array([c, s])}
 
 
 def simulation_plan(state: ViewState) -> list[tuple[float, float]]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import check_f, check_int, check_keep, check_real, check_theta
-from .data import make_problem
+from .data import make_problem, probe_cos_sin
 from .metrics import Fields
 from .pruning import n_kept
 from .registry import get_learner, get_metric
@@ -217,13 +216,6 @@ def _run_full(task):
     return np.asarray(fit.w, dtype=float), fit, prob.teacher, prob.probe_perp
 
 
-def _probe_cos_sin(theta):
-    if theta == 90.0:
-        return 0.0, 1.0
-    th = math.radians(theta)
-    return math.cos(th), math.sin(th)
-
-
 def kept_fields(task: Task):
     """The kept examples on the ``"fields"`` path, in the order they were drawn.
 
@@ -235,7 +227,7 @@ def kept_fields(task: Task):
         Their fields, arrays of shape ``(P_kept,)``.
     """
     p, k = task.p_tot, task.p_kept
-    c, s = _probe_cos_sin(task.theta)
+    c, s = probe_cos_sin(task.theta)
     n_chunks = -(-p // CHUNK)
     streams = np.random.SeedSequence(task.seed).spawn(1 + n_chunks)[1:]
     cand = None  # running candidates: (key, index, u, w, y)

@@ -13,6 +13,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri, owens_t
 
 from .._validation import check_f, check_keep, check_theta
+from ..data import probe_cos_sin
 from ..registry import register_metric
 from ._base import KeptLaw, Metric, whole_plane
 
@@ -25,14 +26,6 @@ def _check_score(score) -> str:
     if score not in SCORES:
         raise ValueError(f"score must be one of {', '.join(SCORES)}; got {score!r}")
     return score
-
-
-def _probe_cos_sin(theta):
-    """``(cos, sin)`` of the probe angle in degrees, exactly ``(0, 1)`` at 90."""
-    if theta == 90.0:
-        return 0.0, 1.0
-    th = math.radians(theta)
-    return math.cos(th), math.sin(th)
 
 
 def _half_mass_below(tau, c, s):
@@ -92,7 +85,7 @@ def kept_threshold(f, keep, *, score="abs", theta=0.0):
         return float(-ndtri(0.5 * f))
     if f == 1.0:
         return math.inf if keep == "hard" else -math.inf
-    c, s = _probe_cos_sin(theta)
+    c, s = probe_cos_sin(theta)
     mass = _half_mass_below if keep == "hard" else _half_mass_above
     return float(brentq(lambda tau: mass(tau, c, s) - 0.5 * f, -40.0, 40.0,
                         xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
@@ -131,7 +124,7 @@ class ProbeMargin(Metric):
         """
         if keep == "random" or f == 1.0:
             return whole_plane()
-        c, s = _probe_cos_sin(theta)
+        c, s = probe_cos_sin(theta)
         half = (0.0, 1.0, 0.0)
         if self.score == "signed":
             tau = kept_threshold(f, keep, score="signed", theta=theta)
