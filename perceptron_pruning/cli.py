@@ -77,13 +77,20 @@ def _table(header, rows):
 
 
 # Column order of the tables; a learner's other quantities follow in their own order.
-_ORDER = ("eps", "R", "rho", "kappa", "n_support", "alpha_support")
+_ORDER = ("eps", "eps_noisy", "R", "rho", "norm", "frac_mislabelled_kept", "kappa", "n_support",
+          "alpha_support")
 
 
-def _columns(values) -> list:
-    """Table columns for a learner's quantities (``residual`` is left to ``--json``)."""
-    keys = [k for k in _ORDER if k in values]
-    return keys + [k for k in values if k not in keys and k != "residual"]
+def _columns(values, options) -> list:
+    """Table columns for a learner's quantities (``residual`` is left to ``--json``, and so are
+    the noise columns when the labels are clean: there ``eps_noisy = eps`` and nothing is
+    mislabelled).
+    """
+    hidden = {"residual"}
+    if not (options.get("flip") or options.get("teacher_noise")):
+        hidden |= {"eps_noisy", "frac_mislabelled_kept"}
+    keys = [k for k in _ORDER if k in values and k not in hidden]
+    return keys + [k for k in values if k not in keys and k not in hidden]
 
 
 def _fmt(key, value, *, theory=False) -> str:
@@ -103,11 +110,32 @@ def _check_plugins(args):
     Checked at run time, not with argparse ``choices``: plug-ins may be registered after the
     parser is built.
     """
-    from .registry import get_learner, get_metric
+    from .registry import get_metric
 
-    get_learner(args.learner)
+    _learner(args)
     get_metric(args.metric)
     _metric(args)
+
+
+def _learner(args):
+    """The learner to run: its name, or an instance with ``--lam`` (a learner that takes no
+    ``lam``, such as max-margin or hebb, raises the registry's ``ValueError``).
+    """
+    from .registry import get_learner
+
+    if getattr(args, "lam", None) is None:
+        get_learner(args.learner)  # an unknown name fails here, naming the choices
+        return args.learner
+    return get_learner(args.learner, lam=args.lam)
+
+
+def _noise(args) -> dict:
+    return {"flip": args.flip, "teacher_noise": args.teacher_noise}
+
+
+def _noise_note(d) -> str:
+    parts = [f"{k.replace('_', ' ')} {d[k]:g}" for k in ("flip", "teacher_noise") if d.get(k)]
+    return (", " + ", ".join(parts)) if parts else ""
 
 
 def _metric(args):
@@ -155,9 +183,9 @@ def _cmd_simulate(args):
     jobs = args.jobs
     if args.threads is not None:
         jobs = args.threads if jobs is None else jobs
-    kwargs = dict(f=args.f, keep=args.keep, theta=args.theta, learner=args.learner,
+    kwargs = dict(f=args.f, keep=args.keep, theta=args.theta, learner=_learner(args),
                   metric=_metric(args), seeds=args.seeds, seed=args.seed, sampling=args.sampling,
-                  progress=args.progress)
+                  progress=args.progress, **_noise(args))
     if jobs is None:  # the engine's default: one thread per core
         res = simulate(args.n, args.alpha_tot, **kwargs)
     else:
@@ -171,9 +199,9 @@ def _cmd_simulate(args):
         return 0
     print(f"N = {d['n']}, alpha_tot = {d['alpha_tot']:g}, f = {d['f']:g} "
           f"(alpha_prune = {d['alpha_prune']:g}), keep {d['keep']}, theta = {d['theta']:g} deg, "
-          f"learner {d['learner']}, metric {d['metric']}{_score_note(d)}, "
+          f"learner {_learner(args)}, metric {d['metric']}{_score_note(d)}{_noise_note(d)}, "
           f"root seed {args.seed}")
-    keys = _columns(res.trials[0].values)
+    keys = _columns(res.trials[0].values, d)
     rows = [[str(t.task.replicate)] + [_fmt(k, t.values[k]) for k in keys] for t in res.trials]
     print(_table(["replicate", *keys], rows))
     means = ", ".join(f"{k} = {d[k + '_mean']:.1f}" if k == "n_support"
@@ -193,14 +221,15 @@ def _cmd_theory(args):
         raise ValueError("give exactly one of --alpha-prune and --alpha-tot")
     _check_plugins(args)
     c = curve(args.alpha_prune, alpha_tot=args.alpha_tot, f=args.f, keep=args.keep,
-              theta=args.theta, learner=args.learner, metric=_metric(args))
+              theta=args.theta, learner=_learner(args), metric=_metric(args), **_noise(args))
     pts = c.points()
     if args.json:
         _print_json([p.to_dict() for p in pts])
         return 0
     print(f"replica theory: f = {args.f:g}, keep {args.keep}, theta = {args.theta:g} deg, "
-          f"learner {args.learner}, metric {c.metric}{_score_note(c.options)}")
-    keys = _columns(pts[0].values)
+          f"learner {_learner(args)}, metric {c.metric}{_score_note(c.options)}"
+          f"{_noise_note(c.options)}")
+    keys = _columns(pts[0].values, c.options)
     rows = [[f"{p.alpha_prune:.6g}", f"{p.alpha_tot:.6g}"]
             + [_fmt(k, p.values[k], theory=True) for k in keys] for p in pts]
     print(_table(["alpha_prune", "alpha_tot", *keys], rows))
@@ -259,7 +288,7 @@ def _figure_config(args):
     from .figures import FigureConfig
 
     cfg = FigureConfig.quick() if args.quick else FigureConfig.full()
-    changes = {"learner": args.learner, "metric": _metric(args)}
+    changes = {"learner": _learner(args), "metric": _metric(args)}
     if args.n is not None:
         changes["n"] = args.n
     if args.seeds is not None:
@@ -323,7 +352,10 @@ def _cmd_explore(args):
 
 def _add_plugin_args(p):
     p.add_argument("--learner", default="max-margin", metavar="NAME",
-                   help="registered learner (default max-margin)")
+                   help="registered learner: max-margin (default), svm, logistic, ridge, hebb")
+    p.add_argument("--lam", type=float, default=None,
+                   help="ridge penalty lam > 0 of svm, logistic and ridge (default 0.1); the "
+                        "objective is sum loss(y, J.x/sqrt(N)) + lam/2 |J|^2")
     p.add_argument("--metric", default="margin", metavar="NAME",
                    help="registered pruning metric (default margin)")
     p.add_argument("--score", default=None, metavar="abs|signed",
@@ -364,6 +396,11 @@ def _add_point_args(p, *, with_n=True):
     p.add_argument("--theta", type=float, default=0.0,
                    help="probe angle to the teacher in degrees, 0..90 (default 0)")
     _add_plugin_args(p)
+    p.add_argument("--flip", type=float, default=0.0,
+                   help="probability each label is flipped, 0 <= flip < 0.5 (default 0)")
+    p.add_argument("--teacher-noise", type=float, default=0.0,
+                   help="noise sigma >= 0 on the teacher field: y = sign(T.x + sigma xi) "
+                        "(default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 

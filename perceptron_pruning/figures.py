@@ -20,6 +20,7 @@ from . import finite_size as _fs
 from . import frontier as _fr
 from . import scaling as _sc
 from . import theory as _th
+from .registry import get_learner
 from .sweep import aggregate, make_tasks, run_sweep, write_csv
 
 __all__ = ["FIGURES", "STYLE_PATH", "FigureConfig", "FigureData", "compute", "make_figure",
@@ -157,7 +158,7 @@ def _learning_curves(keep, cfg, runner, name):
     rows += [{"panel": "a", "series": "frontier", "keep": keep, "f": float(fb), "theta": 0.0,
               "alpha_tot": float(a / fb), "n": math.inf, "x": float(a), "y": float(e),
               "yerr": math.nan} for a, e, fb in zip(pf.alpha_prune, pf.eps, pf.f_best)]
-    if cfg.learner == "max-margin":
+    if get_learner(cfg.learner).name == "max-margin":
         xs = np.geomspace(1.0, 40.0, 10)
         rows += [{"panel": "a", "series": "reference", "keep": keep, "f": 1.0, "theta": 0.0,
                   "alpha_tot": float(a), "n": math.inf, "x": float(a),

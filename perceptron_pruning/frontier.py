@@ -10,6 +10,7 @@ from scipy.optimize import brentq, minimize_scalar
 
 from . import theory as _th
 from ._validation import check_keep, check_real, check_theta, renamed_theta
+from .noise import LabelNoise
 from .registry import get_learner, get_metric
 
 __all__ = ["OptimalF", "OptimalFrontier", "ParetoFrontier", "eps_vs_f", "optimal_f",
@@ -49,7 +50,7 @@ class ParetoFrontier:
 
 @renamed_theta
 def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
-                    learner="max-margin", metric="margin"):
+                    learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0):
     """Lower envelope over ``f`` of ``eps(alpha_prune)`` with the minimising ``f``.
 
     Parameters
@@ -65,6 +66,8 @@ def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
     learner, metric : str or plug-in, default "max-margin", "margin"
         Registered learner and pruning metric (names or instances), as in
         :func:`~perceptron_pruning.theory.curve`.
+    flip, teacher_noise : float, default 0
+        Label noise, as in :func:`~perceptron_pruning.theory.curve`.
 
     Returns
     -------
@@ -76,7 +79,7 @@ def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
     fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
     if alpha.size == 0 or fs.size == 0:
         raise ValueError("alpha_prune_grid and f_grid must be non-empty")
-    pl = _plugins(learner, metric)
+    pl = _plugins(learner, metric, flip, teacher_noise)
     eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta=theta, **pl).eps
                      for f in fs])
     k = np.argmin(eps, axis=0)
@@ -118,7 +121,8 @@ class OptimalFrontier:
 
 @renamed_theta
 def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-margin",
-                     metric="margin", f_min=1e-3, n_grid=25):
+                     metric="margin", flip=0.0, teacher_noise=0.0, f_min=1e-3,
+                     n_grid=25):
     """Pareto frontier with ``f`` optimised continuously, not picked from a grid.
 
     At each ``alpha_prune`` the error is scanned on ``n_grid`` log-spaced ``f`` in
@@ -136,6 +140,8 @@ def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-m
         Probe angle in degrees.
     learner, metric : str or plug-in, default "max-margin", "margin"
         As in :func:`~perceptron_pruning.theory.curve`.
+    flip, teacher_noise : float, default 0
+        Label noise, as in :func:`~perceptron_pruning.theory.curve`.
     f_min : float, default 1e-3
         Smallest ``f`` allowed, in [1e-3, 1].
     n_grid : int, default 25
@@ -151,7 +157,7 @@ def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-m
     alpha = np.atleast_1d(np.asarray(alpha_prune_grid, dtype=float))
     if alpha.size == 0:
         raise ValueError("alpha_prune_grid must be non-empty")
-    pl = _plugins(learner, metric)
+    pl = _plugins(learner, metric, flip, teacher_noise)
     fs = np.geomspace(f_min, 1.0, max(3, int(n_grid)))
     eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta=theta, **pl).eps for f in fs])
     f_opt, e_opt = np.empty(alpha.size), np.empty(alpha.size)
@@ -190,6 +196,10 @@ class OptimalF:
         Best error of each rule (NaN for a rule that was not asked for).
     f_hard, f_easy : float
         Optimal fraction of each rule (NaN when not asked for).
+    beats_unpruned : bool
+        Pruning to ``f < 1`` beats keeping every example: ``eps < eps_unpruned (1 - 1e-8)``
+        (the margin is well above the theory's accuracy). False with the max-margin student
+        on clean labels, where ``f = 1`` is always optimal (the support-vector effect).
     """
 
     alpha_tot: float
@@ -202,11 +212,17 @@ class OptimalF:
     eps_easy: float
     f_hard: float
     f_easy: float
+    beats_unpruned: bool = False
+
+    @property
+    def gain(self) -> float:
+        """``eps_unpruned / eps``: how many times smaller the error is at the optimal ``f``."""
+        return self.eps_unpruned / self.eps
 
 
 @renamed_theta
 def eps_vs_f(alpha_tot, f_grid, *, keep="hard", theta=0.0, learner="max-margin",
-             metric="margin"):
+             metric="margin", flip=0.0, teacher_noise=0.0):
     """``eps`` at fixed ``alpha_tot`` along a grid of ``f``, each ``f`` solved on its own.
 
     Parameters
@@ -222,19 +238,23 @@ def eps_vs_f(alpha_tot, f_grid, *, keep="hard", theta=0.0, learner="max-margin",
     learner, metric : str or plug-in, default "max-margin", "margin"
         Registered learner and pruning metric (names or instances), as in
         :func:`~perceptron_pruning.theory.curve`.
+    flip, teacher_noise : float, default 0
+        Label noise, as in :func:`~perceptron_pruning.theory.curve`.
 
     Returns
     -------
     ndarray, shape (F,)
     """
     fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
-    pl = _plugins(learner, metric)
+    pl = _plugins(learner, metric, flip, teacher_noise)
     return np.array([_th.solve(alpha_tot=alpha_tot, f=float(f), keep=keep, theta=theta,
                                **pl).eps for f in fs])
 
 
-def _plugins(learner, metric):
-    return {"learner": get_learner(learner), "metric": get_metric(metric)}
+def _plugins(learner, metric, flip, teacher_noise):
+    LabelNoise(flip=flip, teacher_noise=teacher_noise)  # validated before any solve
+    return {"learner": get_learner(learner), "metric": get_metric(metric), "flip": flip,
+            "teacher_noise": teacher_noise}
 
 
 def _optimal_one(alpha_tot, keep, theta, pl, f_min, n_grid, rtol):
@@ -260,7 +280,7 @@ def _optimal_one(alpha_tot, keep, theta, pl, f_min, n_grid, rtol):
 
 @renamed_theta
 def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric="margin",
-              f_min=None, n_grid=25, rtol=1e-9):
+              flip=0.0, teacher_noise=0.0, f_min=None, n_grid=25, rtol=1e-9):
     """The ``f`` minimising ``eps`` at fixed ``alpha_tot``, and which rule wins there.
 
     Parameters
@@ -274,6 +294,8 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
     learner, metric : str or plug-in, default "max-margin", "margin"
         Registered learner and pruning metric (names or instances), as in
         :func:`~perceptron_pruning.theory.curve`.
+    flip, teacher_noise : float, default 0
+        Label noise, as in :func:`~perceptron_pruning.theory.curve`.
     f_min : float, optional
         Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``).
     n_grid : int, default 25
@@ -293,7 +315,7 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
     if f_min is None:
         f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
     f_min = check_real("f_min", f_min, low=max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot), high=1.0)
-    pl = _plugins(learner, metric)
+    pl = _plugins(learner, metric, flip, teacher_noise)
     eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta=theta, **pl).eps
     res = {}
     for rule in (("hard", "easy") if keep == "best" else (keep,)):
@@ -305,12 +327,14 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
                     eps=res[winner][1], eps_unpruned=eps1,
                     eps_hard=res.get("hard", (nan, nan))[1],
                     eps_easy=res.get("easy", (nan, nan))[1],
-                    f_hard=res.get("hard", (nan, nan))[0], f_easy=res.get("easy", (nan, nan))[0])
+                    f_hard=res.get("hard", (nan, nan))[0], f_easy=res.get("easy", (nan, nan))[0],
+                    beats_unpruned=bool(res[winner][1] < eps1 * (1.0 - 1e-8)))
 
 
 @renamed_theta
 def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin",
-                      metric="margin", n_grid=25, rtol=1e-6):
+                      metric="margin", flip=0.0, teacher_noise=0.0, n_grid=25,
+                      rtol=1e-6):
     """Smallest ``f`` at which pruning is no worse than keeping all the data.
 
     Scans ``f`` downwards from 1 and returns where ``eps(f)`` first rises above
@@ -330,6 +354,8 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
     learner, metric : str or plug-in, default "max-margin", "margin"
         Registered learner and pruning metric (names or instances), as in
         :func:`~perceptron_pruning.theory.curve`.
+    flip, teacher_noise : float, default 0
+        Label noise, as in :func:`~perceptron_pruning.theory.curve`.
     n_grid : int, default 25
         Scan resolution.
     rtol : float, default 1e-6
@@ -343,7 +369,7 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
     f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
     rtol = check_real("rtol", rtol, low=0.0, high=1.0)
     fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
-    pl = _plugins(learner, metric)
+    pl = _plugins(learner, metric, flip, teacher_noise)
     eps = eps_vs_f(alpha_tot, fs, keep=keep, theta=theta, **pl)
     eps1 = float(eps[0])  # fs[0] = 1: no pruning
     thr = eps1 * rtol

@@ -58,8 +58,9 @@ class Quantities:
 class SimulationResult(Quantities):
     """All trials at one parameter point.
 
-    Every per-trial quantity ``q`` (``eps``, ``R``, ``rho``, and the learner's own, for
-    max-margin ``kappa`` and ``n_support``) is readable as ``result.q`` (ndarray, shape ``(S,)``,
+    Every per-trial quantity ``q`` (``eps``, ``R``, ``rho``, ``norm``, ``eps_noisy``,
+    ``frac_mislabelled_kept``, and the learner's own, for max-margin ``kappa`` and
+    ``n_support``) is readable as ``result.q`` (ndarray, shape ``(S,)``,
     replicate order), ``result.q_mean`` and ``result.q_sem`` (standard error of the mean).
 
     Attributes
@@ -75,7 +76,8 @@ class SimulationResult(Quantities):
     learner, metric : str
         The names of the plug-ins that ran.
     options : dict
-        Their hyper-parameters (for max-margin ``tol``); they are keys of :meth:`summary`.
+        Their hyper-parameters (for max-margin ``tol``) and the label noise (``flip``,
+        ``teacher_noise``); they are keys of :meth:`summary`.
     sampling : str
         How the data were drawn (``"fields"`` or ``"full"``).
     seeds : ndarray of uint64, shape (S,)
@@ -117,10 +119,12 @@ class SimulationResult(Quantities):
         return len(self.trials)
 
     def summary(self) -> dict:
-        """The point and ``q_mean``, ``q_sem`` for every quantity ``q``: one row of a table."""
+        """The point and ``q_mean``, ``q_sem`` for every quantity ``q``: one row of a table
+        (``lam`` is None for a learner without one).
+        """
         row = {"n": self.n, "alpha_tot": self.alpha_tot, "f": self.f, "keep": self.keep,
                "theta": self.theta, "learner": self.learner, "metric": self.metric,
-               **self.options,
+               "lam": None, **self.options,
                "sampling": self.sampling, "p_tot": self.p_tot, "p_kept": self.p_kept,
                "alpha_prune": self.alpha_prune, "replicates": self.replicates}
         for q, v in self.values.items():

@@ -15,7 +15,7 @@ __all__ = ["SimulationResult", "Trial", "run_trial", "simulate"]
 
 @renamed_theta
 def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin",
-             metric="margin", seeds=8, seed=0, sampling="fields",
+             metric="margin", flip=0.0, teacher_noise=0.0, seeds=8, seed=0, sampling="fields",
              executor: Executor | None = None, progress=False) -> SimulationResult:
     """Simulate learning on pruned teacher-student data, over several seeds.
 
@@ -38,6 +38,10 @@ def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin
         A registered learner (:func:`~perceptron_pruning.registry.learner_names`) or instance.
     metric : str or Metric, default "margin"
         A registered pruning metric or instance.
+    flip : float, default 0
+        Probability in [0, 0.5) that a label is flipped (:class:`~perceptron_pruning.noise.LabelNoise`).
+    teacher_noise : float, default 0
+        Standard deviation ``sigma >= 0`` of the noise on the teacher field: ``y = sign(u + sigma xi)``.
     seeds : int, default 8
         Number of trials (replicates), in [1, 1e6].
     seed : int, default 0
@@ -60,7 +64,8 @@ def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin
     """
     seeds = check_int("seeds", seeds, minimum=1, maximum=MAX_REPLICATES)
     tasks = make_tasks(n=n, alpha_tot=alpha_tot, f=f, keep=keep, theta=theta, learner=learner,
-                       metric=metric, replicates=seeds, seed=seed, sampling=sampling)
+                       metric=metric, replicates=seeds, seed=seed, sampling=sampling, flip=flip,
+                       teacher_noise=teacher_noise)
     if executor is None:
         workers = min(os.cpu_count() or 1, len(tasks))
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -155,15 +156,17 @@ def _axis(name, val):
 
 
 def make_tasks(*, n, alpha_tot, f=1.0, keep="hard", theta=0.0, learner="max-margin",
-               metric="margin", replicates=8, seed=0, sampling="fields"):
+               metric="margin", replicates=8, seed=0, sampling="fields", flip=0.0,
+               teacher_noise=0.0):
     """Cartesian grid of validated tasks.
 
     Parameters
     ----------
-    n, alpha_tot, f, keep, theta, learner, metric : scalar or sequence
+    n, alpha_tot, f, keep, theta, learner, metric, flip, teacher_noise : scalar or sequence
         Grid axes: dimension, examples drawn per dimension, kept fraction, rule, probe angle
-        in degrees, learner and metric (registered names or instances). Each must be non-empty;
-        every point is validated.
+        in degrees, learner and metric (registered names or instances), label flip probability
+        and teacher noise (:class:`~perceptron_pruning.noise.LabelNoise`). Each must be
+        non-empty; every point is validated.
     replicates : int, default 8
         Trials per grid point, in [1, 1e6].
     seed : int, default 0
@@ -177,15 +180,17 @@ def make_tasks(*, n, alpha_tot, f=1.0, keep="hard", theta=0.0, learner="max-marg
     """
     axes = [_axis(k, v) for k, v in (("n", n), ("alpha_tot", alpha_tot), ("f", f),
                                       ("keep", keep), ("theta", theta), ("learner", learner),
-                                      ("metric", metric))]
+                                      ("metric", metric), ("flip", flip),
+                                      ("teacher_noise", teacher_noise))]
     replicates = check_int("replicates", replicates, minimum=1, maximum=MAX_REPLICATES)
     seed = check_int("seed", seed, minimum=0, maximum=2**128 - 1)
     seeds = _seeds(seed, replicates)
     tasks = []
-    for nn, at, ff, kk, th, le, me in itertools.product(*axes):
+    for nn, at, ff, kk, th, le, me, fl, tn in itertools.product(*axes):
         first = make_task(nn, at, f=ff, keep=kk, theta=th, learner=le, metric=me,
-                          replicate=0, seed=seeds[0], sampling=sampling)
-        tasks += [Task(*first.point[:-1], r, s, sampling) for r, s in enumerate(seeds)]
+                          replicate=0, seed=seeds[0], sampling=sampling, flip=fl,
+                          teacher_noise=tn)
+        tasks += [dataclasses.replace(first, replicate=r, seed=s) for r, s in enumerate(seeds)]
     return tasks
 
 
@@ -324,7 +329,7 @@ def aggregate(trials):
             n=t0.n, p_tot=t0.p_tot, p_kept=t0.p_kept, alpha_tot=t0.alpha_tot,
             alpha_prune=t0.p_kept / t0.n, f=t0.f, keep=t0.keep, theta=t0.theta,
             learner=t0.learner.name, metric=t0.metric.name,
-            options={**t0.learner.options(), **t0.metric.options()}, sampling=t0.sampling,
+            options=t0.options(), sampling=t0.sampling,
             seeds=np.array([t.task.seed for t in ts], dtype=np.uint64), trials=tuple(ts),
             values={q: np.array([t.values[q] for t in ts]) for q in names}))
     return out

@@ -18,11 +18,12 @@ import numpy as np
 from ._saddle_maxmargin import TheoryError
 from ._validation import check_keep, check_real, check_theta, renamed_theta
 from .metrics.margin import kept_threshold
+from .noise import LabelNoise
 from .registry import get_learner, get_metric
 from .results import Quantities
 
-__all__ = ["ALPHA_MAX", "ALPHA_MIN", "F_MIN", "TheoryCurve", "TheoryError", "TheoryPoint", "curve",
-           "kept_threshold", "solve"]
+__all__ = ["ALPHA_MAX", "ALPHA_MIN", "F_MIN", "TheoryCurve", "TheoryError", "TheoryPoint",
+           "capacity", "curve", "kept_threshold", "solve"]
 
 ALPHA_MIN, ALPHA_MAX = 1e-3, 1e4
 F_MIN = 1e-3
@@ -44,11 +45,14 @@ class TheoryPoint(Quantities):
     learner, metric : str
         The names of the plug-ins that produced the point.
     options : dict
-        Their hyper-parameters (JSON keys of :meth:`to_dict`).
+        Their hyper-parameters and the label noise (``flip``, ``teacher_noise``): JSON keys of
+        :meth:`to_dict`.
     values : dict of str to float
         The learner's quantities, also readable as attributes (``point.eps``). Every learner gives
         ``R`` (teacher overlap), ``rho`` (overlap with the probe's direction orthogonal to the
-        teacher), ``eps = arccos(R) / pi`` and ``residual`` (largest absolute residual of its
+        teacher), ``norm`` (``|J| / sqrt(N)`` in the learner's convention), ``eps = arccos(R) / pi``
+        (error against the clean rule), ``eps_noisy`` (test error on noisy labels),
+        ``frac_mislabelled_kept`` and ``residual`` (largest absolute residual of its
         equations). Max-margin adds ``kappa`` (margin) and ``alpha_support`` (support vectors per
         dimension, ``alpha_prune <Phi(a)>``).
     """
@@ -64,10 +68,12 @@ class TheoryPoint(Quantities):
     values: dict
 
     def to_dict(self) -> dict:
-        """The CLI's ``--json`` keys: the point's parameters and every quantity."""
+        """The CLI's ``--json`` keys: the point's parameters and every quantity (``lam`` is None
+        for a learner without one).
+        """
         return {"alpha_prune": self.alpha_prune, "alpha_tot": self.alpha_tot, "f": self.f,
                 "keep": self.keep, "theta": self.theta, "learner": self.learner,
-                "metric": self.metric, **self.options, **self.values}
+                "metric": self.metric, "lam": None, **self.options, **self.values}
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def _alpha_grid(alpha_prune, alpha_tot, f):
 
 @renamed_theta
 def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
-          learner="max-margin", metric="margin"):
+          learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0):
     """Theory along a grid of ``alpha_prune`` (or ``alpha_tot``).
 
     Parameters
@@ -147,18 +153,31 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         instance.
     metric : str or Metric, default "margin"
         A registered metric name or instance.
+    flip : float, default 0
+        Label flip probability ``eta`` in [0, 0.5).
+    teacher_noise : float, default 0
+        Teacher-field noise ``sigma >= 0`` (``y = sign(u + sigma xi)``, then the flips).
 
     Returns
     -------
     TheoryCurve
+
+    Raises
+    ------
+    ValueError
+        A parameter out of range (named in the message).
+    TheoryError
+        The learner cannot answer at a point: for max-margin with label noise, ``alpha_prune``
+        beyond the capacity where the kept data stop being separable (:func:`capacity`).
     """
     f, keep, theta = _check_common(f, keep, theta)
     learner, metric = get_learner(learner), get_metric(metric)
+    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
     ap = _alpha_grid(alpha_prune, alpha_tot, f)
-    law = metric.kept_law(f=f, keep=keep, theta=theta)
+    law = metric.kept_law(f=f, keep=keep, theta=theta, noise=noise)
     out = learner.theory(law, ap)
     return TheoryCurve(f=f, keep=keep, theta=theta, learner=learner.name, metric=metric.name,
-                       options={**learner.options(), **metric.options()},
+                       options={**learner.options(), **metric.options(), **noise.options()},
                        alpha_prune=ap, alpha_tot=ap / f,
                        values={k: np.asarray(v, dtype=float) for k, v in out.values.items()},
                        jumps=tuple(out.jumps))
@@ -166,7 +185,7 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
 
 @renamed_theta
 def solve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
-          learner="max-margin", metric="margin"):
+          learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0):
     """Theory at one point.
 
     Parameters
@@ -175,7 +194,7 @@ def solve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         Examples seen per dimension, in [1e-3, 1e4].
     alpha_tot : float, optional
         Examples drawn per dimension, instead of ``alpha_prune``.
-    f, keep, theta, learner, metric
+    f, keep, theta, learner, metric, flip, teacher_noise
         As in :func:`curve`.
 
     Returns
@@ -186,5 +205,31 @@ def solve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         if v is not None and np.ndim(v) != 0:
             raise ValueError(f"{name} must be a single number for solve(); use curve() for grids")
     c = curve(alpha_prune, alpha_tot=alpha_tot, f=f, keep=keep, theta=theta, learner=learner,
-              metric=metric)
+              metric=metric, flip=flip, teacher_noise=teacher_noise)
     return c.points()[0]
+
+
+@renamed_theta
+def capacity(*, f=1.0, keep="hard", theta=0.0, metric="margin", flip=0.0, teacher_noise=0.0):
+    """Largest ``alpha_prune`` at which the kept examples are linearly separable (``N -> inf``).
+
+    With clean labels the teacher separates every kept set: ``inf``. With label noise it is
+    Gardner's zero-margin capacity of the kept law,
+    ``max over directions (m, rho, s) of s^2 / E[(-(m y u + rho y w + s g))_+^2]``; the
+    max-margin student exists only below it.
+
+    Parameters
+    ----------
+    f, keep, theta, metric, flip, teacher_noise
+        As in :func:`curve`.
+
+    Returns
+    -------
+    float
+        The capacity in examples kept per dimension.
+    """
+    from ._saddle_erm import capacity as _capacity
+
+    f, keep, theta = _check_common(f, keep, theta)
+    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
+    return _capacity(get_metric(metric).kept_law(f=f, keep=keep, theta=theta, noise=noise))

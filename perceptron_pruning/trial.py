@@ -17,6 +17,7 @@ import numpy as np
 from ._validation import check_f, check_int, check_keep, check_real, check_theta
 from .data import make_problem, probe_cos_sin
 from .metrics import Fields
+from .noise import CLEAN, LabelNoise
 from .pruning import n_kept
 from .registry import get_learner, get_metric
 
@@ -47,6 +48,8 @@ class Task:
         The trial's own seed: everything the trial draws comes from ``SeedSequence(seed)``.
     sampling : {"fields", "full"}
         How the data are drawn (:func:`run_trial`); both give the same law.
+    noise : LabelNoise
+        Label noise of the drawn examples (clean by default).
     """
 
     n: int
@@ -59,6 +62,7 @@ class Task:
     replicate: int
     seed: int
     sampling: str = "fields"
+    noise: LabelNoise = CLEAN
 
     @property
     def p_tot(self) -> int:
@@ -74,13 +78,19 @@ class Task:
     def point(self) -> tuple:
         """The parameter point, shared by the task's replicates."""
         return (self.n, self.alpha_tot, self.f, self.keep, self.theta, self.learner, self.metric,
-                self.sampling)
+                self.noise, self.sampling)
+
+    def options(self) -> dict:
+        """The plug-ins' hyper-parameters and the label noise: the JSON keys and CSV columns
+        that sit next to the point's parameters.
+        """
+        return {**self.learner.options(), **self.metric.options(), **self.noise.options()}
 
     def key(self, version: str) -> str:
         """Content address of this task's result under code version ``version``."""
         blob = json.dumps([self.n, self.alpha_tot, self.f, self.keep, self.theta,
                            self.learner.spec(), self.metric.spec(), self.replicate, self.seed,
-                           self.sampling, version], sort_keys=True)
+                           self.sampling, self.noise.options(), version], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -93,9 +103,12 @@ class Trial:
     task : Task
         What ran.
     values : dict of str to float or int
-        Per-trial quantities: ``eps = arccos(R) / pi``, ``R`` (teacher overlap of the student's
-        direction), ``rho`` (overlap with the probe's direction orthogonal to the teacher), and
-        the learner's own (max-margin: ``kappa``, ``n_support``).
+        Per-trial quantities: ``eps = arccos(R) / pi`` (error against the clean rule), ``R``
+        (teacher overlap of the student's direction), ``rho`` (overlap with the probe's
+        direction orthogonal to the teacher), ``norm = |J| / sqrt(N)`` (in the learner's
+        convention), ``eps_noisy`` (test error on fresh noisy labels, exact given ``R``),
+        ``frac_mislabelled_kept`` (fraction of kept examples labelled against ``sign(T . x)``),
+        and the learner's own (max-margin: ``kappa``, ``n_support``).
     """
 
     task: Task
@@ -105,8 +118,8 @@ class Trial:
         """One flat row (the sweep CSV's columns)."""
         t = self.task
         return {"n": t.n, "alpha_tot": t.alpha_tot, "f": t.f, "keep": t.keep, "theta": t.theta,
-                "learner": t.learner.name, "metric": t.metric.name, **t.learner.options(),
-                **t.metric.options(), "sampling": t.sampling,
+                "learner": t.learner.name, "metric": t.metric.name, **t.options(),
+                "sampling": t.sampling,
                 "replicate": t.replicate, "seed": t.seed, "p_tot": t.p_tot, "p_kept": t.p_kept,
                 "alpha_prune": t.p_kept / t.n, **self.values}
 
@@ -132,8 +145,10 @@ def _trial_bytes(n, p_tot, k, sampling):
 
 
 def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin",
-              metric="margin", replicate=0, seed=0, sampling="fields"):
-    """Validate one trial and return its :class:`Task`.
+              metric="margin", replicate=0, seed=0, sampling="fields", flip=0.0,
+              teacher_noise=0.0):
+    """Validate one trial and return its :class:`Task` (``flip``, ``teacher_noise``: the label
+    noise, :class:`~perceptron_pruning.noise.LabelNoise`).
 
     Raises
     ------
@@ -147,6 +162,7 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
     keep = check_keep(keep)
     theta = check_theta(theta)
     learner, metric = get_learner(learner), get_metric(metric)
+    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
     replicate = check_int("replicate", replicate, minimum=0)
     seed = check_int("seed", seed, minimum=0, maximum=2**64 - 1)
     if sampling not in SAMPLINGS:
@@ -167,7 +183,7 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
                          f"needs about {need / 2**30:.3g} GiB per trial, over the limit of "
                          f"{limit / 2**30:.3g} GiB (half this machine's memory); lower n, "
                          "alpha_tot or f")
-    return Task(n, alpha_tot, f, keep, theta, learner, metric, replicate, seed, sampling)
+    return Task(n, alpha_tot, f, keep, theta, learner, metric, replicate, seed, sampling, noise)
 
 
 def run_trial(task: Task) -> Trial:
@@ -194,26 +210,35 @@ def run_trial(task: Task) -> Trial:
     Trial
     """
     if task.sampling == "full":
-        w, fit, teacher, perp = _run_full(task)
+        w, fit, teacher, perp, wrong = _run_full(task)
         R_num, rho_num = w @ teacher, w @ perp
     else:
-        w, fit = _run_fields(task)
+        w, fit, wrong = _run_fields(task)
         R_num, rho_num = w[0], (w[1] if w.size > 1 else 0.0)
     nrm = float(np.linalg.norm(w))
     R = float(np.clip(R_num / nrm, -1.0, 1.0))
     rho = float(rho_num / nrm)
     return Trial(task=task, values={"eps": float(np.arccos(R) / np.pi), "R": R, "rho": rho,
-                                    **fit.stats})
+                                    "norm": nrm / float(np.sqrt(task.n)),
+                                    "eps_noisy": float(task.noise.eps_noisy(R)),
+                                    "frac_mislabelled_kept": wrong, **fit.stats})
+
+
+def _frac_wrong(u, y):
+    return float(np.mean(y != np.where(u >= 0.0, 1.0, -1.0)))
 
 
 def _run_full(task):
     rng = np.random.default_rng(task.seed)
     prob = make_problem(task.n, task.p_tot, theta=task.theta, rng=rng)
     X = prob.X
-    fields = Fields(u=X @ prob.teacher, w=X @ prob.probe_perp, t=X @ prob.probe, y=prob.y)
+    u = X @ prob.teacher
+    y = task.noise.labels(u, rng) if not task.noise.clean else prob.y
+    fields = Fields(u=u, w=X @ prob.probe_perp, t=X @ prob.probe, y=y)
     idx = task.metric.select(fields, f=task.f, keep=task.keep, rng=rng)
-    fit = task.learner.fit(X[idx], prob.y[idx])
-    return np.asarray(fit.w, dtype=float), fit, prob.teacher, prob.probe_perp
+    fit = task.learner.fit(X[idx], y[idx])
+    return (np.asarray(fit.w, dtype=float), fit, prob.teacher, prob.probe_perp,
+            _frac_wrong(u[idx], y[idx]))
 
 
 def kept_fields(task: Task):
@@ -236,7 +261,7 @@ def kept_fields(task: Task):
         rng = np.random.default_rng(ss)
         u = rng.standard_normal(m)
         w = rng.standard_normal(m) if task.n > 1 else np.zeros(m)
-        y = np.where(u >= 0.0, 1.0, -1.0)
+        y = task.noise.labels(u, rng)
         key = np.asarray(task.metric.key(Fields(u=u, w=w, t=c * u + s * w, y=y),
                                          keep=task.keep, rng=rng), dtype=np.float64)
         new = (key, np.arange(ci * CHUNK, ci * CHUNK + m), u, w, y)
@@ -277,4 +302,4 @@ def _run_fields(task):
     if task.n > 2:
         X[:, 2:] = _bulk(task, index)
     fit = task.learner.fit(X, kept.y)
-    return np.asarray(fit.w, dtype=float), fit
+    return np.asarray(fit.w, dtype=float), fit, _frac_wrong(kept.u, kept.y)

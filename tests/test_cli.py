@@ -44,14 +44,15 @@ def test_simulate_prints_a_table(capsys):
     lines = out.strip().splitlines()
     assert "learner max-margin" in lines[0] and "metric margin" in lines[0]
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["replicate", "eps"])
-    assert lines[header].split() == ["replicate", "eps", "R", "rho", "kappa", "n_support"]
+    assert lines[header].split() == ["replicate", "eps", "R", "rho", "norm", "kappa", "n_support"]
     rows = [line.split() for line in lines[header + 1:header + 4]]
     assert [r[0] for r in rows] == ["0", "1", "2"]
     ref = _reference()
     for r, t in zip(rows, ref.trials):
         assert float(r[1]) == pytest.approx(t.values["eps"], abs=1e-5)
-        assert float(r[4]) == pytest.approx(t.values["kappa"], abs=1e-5)
-        assert int(r[5]) == t.values["n_support"]
+        assert float(r[4]) == pytest.approx(t.values["norm"], abs=1e-5)
+        assert float(r[5]) == pytest.approx(t.values["kappa"], abs=1e-5)
+        assert int(r[6]) == t.values["n_support"]
     assert f"{ref.to_dict()['eps_mean']:.5f}" in lines[-1]
 
 
@@ -106,7 +107,7 @@ def test_progress_flag_is_passed_through(monkeypatch, flags, expected):
     assert main(["simulate", "--n", "5", "--alpha-tot", "1", "--learner", "max-margin",
                  "--metric", "margin", *flags]) == 2
     assert seen["progress"] is expected
-    assert seen["learner"] == "max-margin" and seen["metric"] == "margin"
+    assert str(seen["learner"]) == "max-margin" and seen["metric"] == "margin"
 
 
 def test_progress_help_states_the_default(capsys):

@@ -16,8 +16,9 @@ from perceptron_pruning.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner", "metric", "tol",
-             "score", "R", "rho", "kappa", "eps", "alpha_support", "residual"}
-HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "kappa", "alpha_support"]
+             "score", "lam", "flip", "teacher_noise", "R", "rho", "norm", "kappa", "eps",
+             "eps_noisy", "frac_mislabelled_kept", "alpha_support", "residual"}
+HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "norm", "kappa", "alpha_support"]
 
 
 def _table_rows(out):
@@ -43,8 +44,9 @@ def test_theory_prints_a_table(capsys):
         assert float(r[2]) == pytest.approx(ref.eps[i], abs=1e-8)
         assert float(r[3]) == pytest.approx(ref.R[i], abs=1e-8)
         assert float(r[4]) == pytest.approx(ref.rho[i], abs=1e-6)
-        assert float(r[5]) == pytest.approx(ref.kappa[i], abs=1e-6)
-        assert float(r[6]) == pytest.approx(ref.alpha_support[i], abs=1e-4)
+        assert float(r[5]) == pytest.approx(1.0 / ref.kappa[i], abs=1e-5)
+        assert float(r[6]) == pytest.approx(ref.kappa[i], abs=1e-6)
+        assert float(r[7]) == pytest.approx(ref.alpha_support[i], abs=1e-4)
 
 
 def test_theory_json_matches_the_api(capsys):

@@ -45,8 +45,8 @@ class ToyFirst(Metric):
     def key(self, fields, *, keep, rng):
         return np.zeros(fields.u.size)  # all tied: the engine keeps the first drawn
 
-    def kept_law(self, *, f, keep, theta):
-        return whole_plane()
+    def kept_law(self, *, f, keep, theta, noise):
+        return whole_plane(noise)
 
 
 def test_toy_plugins_are_registered():

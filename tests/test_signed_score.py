@@ -220,8 +220,8 @@ class _NoScore(Metric):
     def key(self, fields, *, keep, rng):
         return rng.random(fields.t.size)
 
-    def kept_law(self, *, f, keep, theta):
-        return whole_plane()
+    def kept_law(self, *, f, keep, theta, noise):
+        return whole_plane(noise)
 
 
 def _one_line_error(capsys, argv, match):

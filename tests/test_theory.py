@@ -463,8 +463,9 @@ def test_grid_order_and_alpha_tot_parametrisation():
     with pytest.raises(AttributeError):
         pts[0].eps = 0.1  # frozen
     assert set(pts[0].to_dict()) == {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner",
-                                     "metric", "tol", "score", "R", "rho", "kappa", "eps",
-                                     "alpha_support", "residual"}
+                                     "metric", "tol", "score", "lam", "flip", "teacher_noise",
+                                     "R", "rho", "norm", "kappa", "eps", "eps_noisy",
+                                     "frac_mislabelled_kept", "alpha_support", "residual"}
 
 
 # --------------------------------------------------------------------------------------------

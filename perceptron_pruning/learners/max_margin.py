@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import _saddle_maxmargin
+import math
+
+import numpy as np
+
+from .. import _saddle_erm, _saddle_maxmargin
 from ..maxmargin import max_margin
 from ..registry import register_learner
 from ._base import Fit, Learner, TheoryValues
@@ -24,10 +28,17 @@ class MaxMargin(Learner):
 
     Notes
     -----
-    ``fit`` returns the unit ``w``, ``objective`` = the margin ``kappa`` and ``certificate`` = the
-    relative duality gap; ``stats`` are ``kappa`` and ``n_support`` (a count). ``theory`` solves
-    theory.md's saddle point and reports ``kappa`` and ``alpha_support`` (support vectors per
-    dimension).
+    ``fit`` returns the minimiser of ``|J|^2 / 2`` subject to ``y J . x / sqrt(N) >= 1`` (the
+    ``lam -> 0`` limit of the ``svm`` learner in its convention; ``|J| / sqrt(N) = 1 / kappa``),
+    ``objective = |J|^2 / 2`` and ``certificate`` = the relative duality gap; ``stats`` are the
+    margin ``kappa`` of the unit student and ``n_support`` (a count). It raises ``ValueError``
+    on data that are not separable.
+
+    ``theory`` solves theory.md's saddle point on clean labels and reports ``kappa`` and
+    ``alpha_support`` (support vectors per dimension). With label noise it solves the
+    hard-constraint limit of theory-erm.md's saddle point (:mod:`perceptron_pruning._saddle_erm`),
+    and refuses (``TheoryError``) at or beyond the capacity where the kept data stop being
+    separable.
     """
 
     tol: float = 1e-10
@@ -35,10 +46,20 @@ class MaxMargin(Learner):
     def fit(self, X, y) -> Fit:
         """Exact max-margin student on ``(X, y)``; ``ValueError`` if not separable."""
         r = max_margin(X, y, tol=self.tol)
-        return Fit(w=r.w, objective=r.kappa, certificate=r.duality_gap,
+        J = r.w * (math.sqrt(np.shape(X)[1]) / r.kappa)
+        return Fit(w=J, objective=0.5 * float(J @ J), certificate=r.duality_gap,
                    stats={"kappa": r.kappa, "n_support": r.n_support})
 
     def theory(self, law, alpha_prune) -> TheoryValues:
-        """Saddle point of theory.md on the kept law, continued along the grid."""
-        values, jumps = _saddle_maxmargin.solve_curve(law, alpha_prune)
+        """Saddle point on the kept law, continued along the grid (see the class notes)."""
+        alpha_prune = np.asarray(alpha_prune, dtype=float)
+        if law.noise.clean:
+            values, jumps = _saddle_maxmargin.solve_curve(law.correctly_labelled(), alpha_prune)
+            values = dict(values)
+            values["norm"] = 1.0 / np.asarray(values["kappa"])
+            values["eps_noisy"] = np.asarray(values["eps"])
+            values["frac_mislabelled_kept"] = np.zeros(alpha_prune.size)
+            return TheoryValues(values=values, jumps=jumps)
+        values, jumps = _saddle_erm.solve_curve(law, alpha_prune, loss="hard", lam=None)
+        values["kappa"] = 1.0 / values["norm"]
         return TheoryValues(values=values, jumps=jumps)

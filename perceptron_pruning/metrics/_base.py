@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..noise import CLEAN, LabelNoise
 from ..registry import Plugin
 
 __all__ = ["Fields", "KeptLaw", "Metric", "whole_plane"]
@@ -39,9 +40,12 @@ class KeptLaw:
     """Kept law of the teacher-plane fields ``(u, w)``, in the form the theory kernels integrate.
 
     By the symmetry ``(u, w, y) -> (-u, -w, -y)`` only the half-plane ``u >= 0`` is described.
-    The kept density there is ``weight * phi(u) phi(w)`` on the union of disjoint regions;
-    region ``k`` is the intersection of ``ncon[k]`` half-planes
-    ``c0[k, i] + cu[k, i] u + cw[k, i] w >= 0``.
+    The kept density there is ``weight * phi(u) phi(w) * P(label | u)`` on the union of disjoint
+    regions; region ``k`` is the intersection of ``ncon[k]`` half-planes
+    ``c0[k, i] + cu[k, i] u + cw[k, i] w >= 0`` and holds the examples whose label is
+    ``labels[k]``: ``+1`` those labelled ``sign(u)`` (probability ``noise.p_correct(u)``), ``-1``
+    the mislabelled ones (probability ``1 - noise.p_correct(u)``), ``0`` both (probability 1: the
+    selection does not look at the label). With clean labels, regions of label ``-1`` are empty.
 
     Attributes
     ----------
@@ -53,6 +57,10 @@ class KeptLaw:
         Density normalisation: 2 for the whole plane, ``2 / f`` for a kept fraction ``f``.
     symmetric : bool
         The law is even in ``w``, so the student's ``rho`` is 0 and the theory is planar.
+    labels : ndarray of int64, shape (K,)
+        Which labels each region holds (see above); all 0 by default.
+    noise : LabelNoise
+        The label noise of the examples (clean by default).
     """
 
     c0: np.ndarray
@@ -61,10 +69,18 @@ class KeptLaw:
     ncon: np.ndarray
     weight: float
     symmetric: bool
+    labels: np.ndarray = None
+    noise: LabelNoise = CLEAN
+
+    def __post_init__(self):
+        if self.labels is None:
+            object.__setattr__(self, "labels", np.zeros(self.ncon.size, dtype=np.int64))
 
     @classmethod
-    def from_regions(cls, regions, *, weight, symmetric):
-        """Build from a list of regions, each a list of ``(c0, cu, cw)`` half-planes."""
+    def from_regions(cls, regions, *, weight, symmetric, labels=None, noise=CLEAN):
+        """Build from a list of regions, each a list of ``(c0, cu, cw)`` half-planes
+        (``labels``: one of 0, +1, -1 per region, default all 0).
+        """
         k = len(regions)
         c = np.zeros((3, k, 3))
         for i, reg in enumerate(regions):
@@ -72,14 +88,27 @@ class KeptLaw:
                 raise ValueError(f"each region needs 1 to 3 half-planes, got {len(reg)}")
             for j, hp in enumerate(reg):
                 c[:, i, j] = hp
+        lab = np.zeros(k, dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+        if lab.shape != (k,) or not np.all(np.isin(lab, (-1, 0, 1))):
+            raise ValueError("labels must hold one of -1, 0, +1 per region")
         return cls(c0=c[0], cu=c[1], cw=c[2],
                    ncon=np.array([len(r) for r in regions], dtype=np.int64),
-                   weight=float(weight), symmetric=bool(symmetric))
+                   weight=float(weight), symmetric=bool(symmetric), labels=lab, noise=noise)
+
+    def correctly_labelled(self) -> KeptLaw:
+        """The regions that can hold examples labelled ``sign(u)`` (label 0 or +1), as regions
+        of label 0: with clean labels this is the whole law, in the form the max-margin kernels
+        of theory.md integrate.
+        """
+        keep = self.labels >= 0
+        return KeptLaw(c0=self.c0[keep], cu=self.cu[keep], cw=self.cw[keep],
+                       ncon=self.ncon[keep], weight=self.weight, symmetric=self.symmetric,
+                       labels=np.zeros(int(keep.sum()), dtype=np.int64), noise=self.noise)
 
 
-def whole_plane() -> KeptLaw:
+def whole_plane(noise=CLEAN) -> KeptLaw:
     """The law of unpruned (or randomly pruned) data: ``u >= 0`` with weight 2."""
-    return KeptLaw.from_regions([[(0.0, 1.0, 0.0)]], weight=2.0, symmetric=True)
+    return KeptLaw.from_regions([[(0.0, 1.0, 0.0)]], weight=2.0, symmetric=True, noise=noise)
 
 
 class Metric(Plugin):
@@ -92,8 +121,9 @@ class Metric(Plugin):
       keeps the ``round(f P_tot)`` examples with the smallest keys (ties go to the example drawn
       first). It sees one chunk of examples at a time, so the key of an example may depend only
       on that example (and on ``rng``, its only source of randomness);
-    - ``kept_law(*, f, keep, theta) -> KeptLaw``: the ``N -> infinity`` law of the kept fields for
-      a probe at ``theta`` degrees to the teacher.
+    - ``kept_law(*, f, keep, theta, noise) -> KeptLaw``: the ``N -> infinity`` law of the kept
+      fields and labels for a probe at ``theta`` degrees to the teacher, when the labels carry
+      ``noise`` (a :class:`~perceptron_pruning.noise.LabelNoise`; the law stores it).
     """
 
     name: ClassVar[str] = ""
@@ -108,6 +138,6 @@ class Metric(Plugin):
 
         return smallest(self.key(fields, keep=keep, rng=rng), n_kept(fields.u.size, f))
 
-    def kept_law(self, *, f, keep, theta) -> KeptLaw:  # pragma: no cover - interface
+    def kept_law(self, *, f, keep, theta, noise=CLEAN) -> KeptLaw:  # pragma: no cover
         """Kept law in the teacher/probe plane; see the class docstring."""
         raise NotImplementedError(f"metric {self.name!r} has no theory")

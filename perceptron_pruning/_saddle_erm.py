@@ -1,0 +1,224 @@
+"""Saddle point of regularised ERM on a kept law (theory-erm.md), for every convex learner.
+
+The student's field on a kept example is ``h = m u + rho w + s g``. Gordon's min-max of
+theory-erm.md,
+
+    min_{m, rho, s}  max_beta  min_tau  (lam/2)(m^2 + rho^2 + s^2) - beta s + beta tau / 2
+                                         + alpha E[M_{tau/beta}(y, m u + rho w + s g)],
+
+is stationary where (with ``V = tau / beta``, ``z = y h``, ``P`` the loss's proximal map; the
+averages are :mod:`perceptron_pruning._erm_theory_kernels`'s ``A``, ``D``, ``C``)
+
+- ``d/dtau``, ``d/dbeta``: ``tau = s`` and ``s^2 = alpha E[(P(z) - z)^2]``;
+- ``d/ds`` (Stein's lemma on ``g``): ``lam V + alpha E[1 - P'(z)] = 1``;
+- ``d/dm``, ``d/drho``: ``lam V m = alpha E[(P(z) - z) y u]`` and the same with ``y w``.
+
+Four equations in ``(m, rho, s, V)`` (three when the law is even in ``w``: ``rho = 0``), solved by
+Powell's hybrid method, continued along the sorted grid of ``alpha`` from a small ``alpha``
+where the student is Hebb's rule (:meth:`_Problem.start`).
+
+The max-margin student is the hard-constraint envelope ``(1 - z)_+^2 / (2 V)`` at ``lam -> 0``:
+``lam V`` tends to ``Lambda = 1 - alpha E[1(z < 1)]`` (one minus the support vectors per
+example), and the equations for ``(m, rho, s)`` are the three others with ``lam V`` replaced by
+``Lambda``; this is theory.md's max-margin in the normalisation ``kappa = 1``. It has a solution
+only below the capacity ``alpha_c = max over directions of s^2 / E[(-z)_+^2]``
+(:func:`capacity`): with clean labels ``alpha_c`` is infinite; with label noise beyond it the
+kept data are not separable and there is no max-margin student.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import minimize, root
+
+from . import _erm_theory_kernels as _k
+from ._law_nodes import law_nodes
+from ._saddle_maxmargin import TheoryError
+
+__all__ = ["LOSSES", "capacity", "hebb_curve", "solve_curve"]
+
+LOSSES = {"hinge": 0, "logistic": 1, "square": 2, "hard": 3}
+_GH_X, _GH_W = _k.gauss_hermite(24)
+_TOL = 1e-10
+_RATIO = 4.0  # largest step of the continuation in alpha (halved on failure)
+
+
+class _Problem:
+    def __init__(self, law, loss, lam):
+        self.nodes = law_nodes(law)
+        if not self.nodes.mass > 0.5:  # a metric's law must be normalised
+            raise ValueError(f"the kept law has mass {self.nodes.mass:g}, not 1")
+        self.noise = law.noise
+        self.loss, self.code, self.lam = loss, LOSSES[loss], lam
+        self.planar = law.symmetric
+        nd = self.nodes
+        self.a = float(nd.wt @ nd.yu) / nd.mass
+        self.b = 0.0 if self.planar else float(nd.wt @ nd.yw) / nd.mass
+
+    def avg(self, m, rho, s, V):
+        nd = self.nodes
+        return _k.averages(self.code, nd.yu, nd.yw, nd.wt, m, rho, s, V, _GH_X, _GH_W)
+
+    def unpack(self, x):
+        s = math.exp(min(max(x[0], -300.0), 300.0))  # hybr's trial steps can be wild
+        if self.code == 3:
+            return x[1], (0.0 if self.planar else x[2]), s, math.inf
+        return x[2], (0.0 if self.planar else x[3]), s, math.exp(min(max(x[1], -300.0), 300.0))
+
+    def pack(self, m, rho, s, V):
+        head = [math.log(s)] + ([] if self.code == 3 else [math.log(V)]) + [m]
+        return np.array(head + ([] if self.planar else [rho]))
+
+    def residual(self, x, alpha):
+        m, rho, s, V = self.unpack(x)
+        if not (abs(m) < 1e12 and abs(rho) < 1e12):  # a wild trial step: steer it back
+            return np.full(x.size, 1e6)
+        EA, ED, ECu, ECw = self.avg(m, rho, s, V)
+        nrm = math.sqrt(m * m + rho * rho + s * s)
+        r = [alpha * EA / (s * s) - 1.0]
+        if self.code == 3:
+            lv = 1.0 - alpha * ED  # Lambda = lim lam V
+        else:
+            lv = self.lam * V
+            r.append(lv + alpha * ED - 1.0)
+        r.append((lv * m - alpha * ECu) / nrm)
+        if not self.planar:
+            r.append((lv * rho - alpha * ECw) / nrm)
+        return np.array(r)
+
+    def start(self, alpha):
+        """The small-``alpha`` solution: Hebb's direction, ``lam V = 1``, and every training
+        field at the proximal point of 0, ``P0 = P(0)`` (for the hinge and the hard constraint
+        ``P0 = 1``): ``m = alpha E[y u] P0``, ``s^2 = alpha P0^2``.
+        """
+        V = 1.0 if self.code == 3 else 1.0 / self.lam
+        p0 = 1.0 if self.code == 3 else math.sqrt(self.avg(0.0, 0.0, 1e-9, V)[0])
+        return self.pack(alpha * self.a * p0, alpha * self.b * p0, math.sqrt(alpha) * p0, V)
+
+    def solve(self, alpha, x0):
+        sol = root(self.residual, x0, args=(alpha,), method="hybr", options={"xtol": 1e-13})
+        res = np.abs(self.residual(sol.x, alpha)).max()
+        return sol.x, res
+
+
+def capacity(law) -> float:
+    """Largest ``alpha_prune`` at which the kept data are separable (``inf`` with clean labels).
+
+    ``alpha_c = max over unit directions (m, rho, s) of s^2 / E[(-z)_+^2]``,
+    ``z = m y u + rho y w + s g`` (Gardner's capacity at zero margin on the kept law).
+    """
+    if law.noise.clean:
+        return math.inf
+    nd = law_nodes(law)
+    planar = law.symmetric
+
+    def neg(v):
+        psi, chi = v[0], (v[1] if not planar else 0.0)
+        m, rho, s = math.cos(psi), math.sin(psi) * math.sin(chi), math.sin(psi) * math.cos(chi)
+        if s <= 1e-12:
+            return 0.0
+        e = _k.negative_part_sq(nd.yu, nd.yw, nd.wt, m, rho, s)
+        return -(s * s) / max(e, 1e-300)
+
+    best = None
+    for psi in np.linspace(0.05, math.pi - 0.05, 25):
+        for chi in ([0.0] if planar else np.linspace(-1.4, 1.4, 9)):
+            v = np.array([psi, chi][: 1 if planar else 2])
+            val = neg(v)
+            if best is None or val < best[0]:
+                best = (val, v)
+    res = minimize(neg, best[1], method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
+    return float(-min(res.fun, best[0]))
+
+
+def solve_curve(law, alpha, *, loss, lam):
+    """Saddle point along ``alpha`` (any order) for ``loss`` in :data:`LOSSES`.
+
+    Returns
+    -------
+    values : dict of str to ndarray, shape (K,)
+        ``R``, ``rho`` (overlaps of the student's direction), ``norm`` (``|J| / sqrt(N)``),
+        ``eps``, ``eps_noisy``, ``frac_mislabelled_kept``, ``residual``; for ``loss="hard"``
+        also ``alpha_support`` (support vectors per dimension).
+    jumps : tuple
+        Always empty (the problem is convex: one solution).
+
+    Raises
+    ------
+    TheoryError
+        When a point cannot be solved to tolerance, or (``loss="hard"``) when ``alpha`` is at or
+        beyond the capacity of the kept law.
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    prob = _Problem(law, loss, lam)
+    if prob.code == 3:
+        ac = capacity(law)
+        if np.any(alpha >= ac):
+            raise TheoryError(
+                f"the kept data are not separable at alpha_prune = {float(alpha.max()):g}: the "
+                f"label noise puts the max-margin capacity of this kept law at alpha_prune = "
+                f"{ac:.4g}; use a regularised learner (svm) or a smaller alpha")
+    order = np.argsort(alpha)
+    a0 = min(float(alpha[order[0]]), 1e-3)
+    hist = [(a0, prob.start(a0))]  # solved points (alpha, x), for a secant predictor
+
+    def guess(a):
+        if len(hist) < 2:
+            return hist[-1][1]
+        (a_0, x0), (a_1, x1) = hist[-2], hist[-1]
+        return x1 + (x1 - x0) * (math.log(a / a_1) / math.log(a_1 / a_0))
+
+    def step_to(a):
+        xn, res = prob.solve(a, guess(a))
+        if res > _TOL:  # the predictor can overshoot near a sharp turn: restart from the last
+            xn, res = prob.solve(a, hist[-1][1])
+        return xn, res
+
+    out = {k: np.empty(alpha.size) for k in ("R", "rho", "norm", "residual", "alpha_support")}
+    for i in order:
+        target = float(alpha[i])
+        while hist[-1][0] < target:
+            a_prev = hist[-1][0]
+            step = min(target, a_prev * _RATIO)
+            xn, res = step_to(step)
+            while res > _TOL and step > a_prev * (1.0 + 1e-6):
+                step = a_prev * math.sqrt(step / a_prev)
+                xn, res = step_to(step)
+            if res > _TOL:
+                raise TheoryError(f"the {loss} saddle point did not converge at alpha_prune = "
+                                  f"{step:g} (residual {res:.2g})")
+            hist.append((step, xn))
+        x = hist[-1][1]
+        res = float(np.abs(prob.residual(x, target)).max())
+        m, rho, s, V = prob.unpack(x)
+        nrm = math.sqrt(m * m + rho * rho + s * s)
+        out["R"][i], out["rho"][i], out["norm"][i], out["residual"][i] = (
+            m / nrm, rho / nrm, nrm, res)
+        if prob.code == 3:
+            out["alpha_support"][i] = target * prob.avg(m, rho, s, V)[1]
+    if prob.code != 3:
+        del out["alpha_support"]
+    R = np.clip(out["R"], -1.0, 1.0)
+    out["eps"] = np.arccos(R) / np.pi
+    out["eps_noisy"] = law.noise.eps_noisy(R)
+    out["frac_mislabelled_kept"] = np.full(alpha.size, prob.nodes.frac_wrong)
+    return out, ()
+
+
+def hebb_curve(law, alpha):
+    """Hebb's rule ``J = sum y x / sqrt(N)`` in closed form: ``R = a / sqrt(a^2 + b^2 + 1/alpha)``
+    with ``a = E[y u]``, ``b = E[y w]``; ``norm^2 = alpha^2 (a^2 + b^2) + alpha``.
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    nd = law_nodes(law)
+    a = float(nd.wt @ nd.yu) / nd.mass
+    b = 0.0 if law.symmetric else float(nd.wt @ nd.yw) / nd.mass
+    den = np.sqrt(a * a + b * b + 1.0 / alpha)
+    R = a / den
+    return {"R": R, "rho": b / den, "norm": np.sqrt(alpha ** 2 * (a * a + b * b) + alpha),
+            "eps": np.arccos(np.clip(R, -1.0, 1.0)) / np.pi, "eps_noisy": law.noise.eps_noisy(R),
+            "frac_mislabelled_kept": np.full(alpha.size, nd.frac_wrong),
+            "residual": np.zeros(alpha.size)}, ()

@@ -1,0 +1,38 @@
+"""Hebb's rule: ``J = sum_mu y_mu x_mu / sqrt(N)``, the ``lam -> infinity`` limit of ridge."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _saddle_erm
+from ..registry import register_learner
+from ._base import Fit, Learner, TheoryValues
+
+__all__ = ["Hebb"]
+
+
+@register_learner("hebb")
+@dataclass(frozen=True)
+class Hebb(Learner):
+    """Hebb's rule, ``J = sum_mu y_mu x_mu / sqrt(N)`` (no hyper-parameters).
+
+    Notes
+    -----
+    ``fit`` has no objective (NaN) and certificate 0 (it is exact). The theory is the closed
+    form ``R = a / sqrt(a^2 + b^2 + 1 / alpha)``, ``a = E[y u]``, ``b = E[y w]`` over the kept
+    law, and ``norm^2 = |J|^2 / N = alpha^2 (a^2 + b^2) + alpha``.
+    """
+
+    def fit(self, X, y) -> Fit:
+        """Hebb's ``J`` on ``(X, y)``."""
+        X = np.asarray(X, dtype=np.float64)
+        w = X.T @ np.asarray(y, dtype=np.float64) / math.sqrt(X.shape[1])
+        return Fit(w=w, objective=math.nan, certificate=0.0, stats={})
+
+    def theory(self, law, alpha_prune) -> TheoryValues:
+        """The closed form over the kept law."""
+        values, jumps = _saddle_erm.hebb_curve(law, alpha_prune)
+        return TheoryValues(values=values, jumps=jumps)
