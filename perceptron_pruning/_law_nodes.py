@@ -1,9 +1,10 @@
 """Quadrature of a kept law: weighted nodes ``(y u, y w)`` for any loss's averages.
 
 The regularised learners' saddle point (theory-erm.md) needs averages over the kept law of
-functions of ``y (m u + rho w)``, ``y u`` and ``y w``. A :class:`~perceptron_pruning.metrics.KeptLaw`
-describes that law on ``u >= 0`` as a union of convex regions (intersections of half-planes),
-each holding the correctly labelled examples, the mislabelled ones, or both. This module turns it
+functions of ``y (m u + rho w)``, ``y u`` and ``y w``. A
+:class:`~perceptron_pruning.metrics.KeptLaw` describes that law on ``u >= 0`` as a union of
+convex regions (intersections of half-planes), each holding the correctly labelled examples, the
+mislabelled ones, or both. This module turns it
 into a composite Gauss-Legendre product rule in coordinates ``(p, q)`` rotated to each region: ``p``
 is normal to the region's first line off the origin (for the margin metric, the probe field
 itself), so a thin band is one short interval of ``p`` and the rule stays accurate however small

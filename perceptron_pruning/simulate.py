@@ -39,9 +39,11 @@ def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin
     metric : str or Metric, default "margin"
         A registered pruning metric or instance.
     flip : float, default 0
-        Probability in [0, 0.5) that a label is flipped (:class:`~perceptron_pruning.noise.LabelNoise`).
+        Probability in [0, 0.5) that a label is flipped
+        (:class:`~perceptron_pruning.noise.LabelNoise`).
     teacher_noise : float, default 0
-        Standard deviation ``sigma >= 0`` of the noise on the teacher field: ``y = sign(u + sigma xi)``.
+        Standard deviation ``sigma >= 0`` of the noise on the teacher field:
+        ``y = sign(u + sigma xi)``.
     seeds : int, default 8
         Number of trials (replicates), in [1, 1e6].
     seed : int, default 0
