@@ -72,6 +72,18 @@ def _logistic_prox(z, V, p):
 
 
 @numba.njit(cache=True)
+def _logistic_d2(p, dp, V):
+    """Second derivative of the proximal map: from ``P1 (1 + V l2(P)) = 1``,
+    ``P2 = -V l3(P) P1^3`` with ``l2 = sigma(P) sigma(-P)`` and ``l3 = l2 (2 sigma(-P) - 1)``
+    (``P1``, ``P2``, ``l2``, ``l3``: first and second derivatives of ``P``, second and third of
+    the loss).
+    """
+    sm = _sigm(p)
+    l2 = sm * (1.0 - sm)
+    return -V * l2 * (2.0 * sm - 1.0) * dp * dp * dp
+
+
+@numba.njit(cache=True)
 def _node(loss, mu, s, V):
     """``(A, D, C)`` at one node, in closed form (hinge, square, hard constraint)."""
     if loss == 2:
@@ -90,44 +102,124 @@ def _node(loss, mu, s, V):
     return A, dP, C
 
 
-_H = 0.01  # spacing of the logistic proximal table: cubic Hermite error ~ h^4 / 384
+_H = 0.01  # spacing of the logistic proximal table (quintic Hermite: error ~ h^6 in P)
 
 
 @numba.njit(cache=True)
 def _logistic_table(z0, n, h, V):
     P = np.empty(n)
     dP = np.empty(n)
+    d2P = np.empty(n)
     p = z0
     for j in range(n):
         p, dP[j] = _logistic_prox(z0 + j * h, V, p + h)  # warm start: P' is in (0, 1]
         P[j] = p
-    return P, dP
+        d2P[j] = _logistic_d2(p, dP[j], V)
+    return P, dP, d2P
 
 
 @numba.njit(cache=True)
-def _hermite(P, dP, z0, h, z):
-    """Cubic Hermite interpolation of the tabulated proximal map and its derivative at z."""
+def _hermite(T, z0, h, z):
+    """Quintic Hermite interpolation of the tabulated proximal map (values, first and second
+    derivatives at the grid points) and of its derivative, at ``z``.
+    """
+    P, dP, d2P = T
     x = (z - z0) / h
     j = min(max(int(x), 0), P.size - 2)
     t = x - j
-    p0, p1, d0, d1 = P[j], P[j + 1], dP[j] * h, dP[j + 1] * h
     t2 = t * t
     t3 = t2 * t
-    val = (2 * t3 - 3 * t2 + 1) * p0 + (t3 - 2 * t2 + t) * d0 + (-2 * t3 + 3 * t2) * p1 \
-        + (t3 - t2) * d1
-    der = ((6 * t2 - 6 * t) * p0 + (3 * t2 - 4 * t + 1) * d0 + (-6 * t2 + 6 * t) * p1
-           + (3 * t2 - 2 * t) * d1) / h
+    t4 = t3 * t
+    t5 = t4 * t
+    f0, f1 = P[j], P[j + 1]
+    d0, d1 = dP[j] * h, dP[j + 1] * h
+    e0, e1 = d2P[j] * h * h, d2P[j + 1] * h * h
+    val = (f0 * (1.0 - 10.0 * t3 + 15.0 * t4 - 6.0 * t5)
+           + d0 * (t - 6.0 * t3 + 8.0 * t4 - 3.0 * t5)
+           + e0 * 0.5 * (t2 - 3.0 * t3 + 3.0 * t4 - t5)
+           + f1 * (10.0 * t3 - 15.0 * t4 + 6.0 * t5)
+           + d1 * (-4.0 * t3 + 7.0 * t4 - 3.0 * t5)
+           + e1 * 0.5 * (t3 - 2.0 * t4 + t5))
+    der = (f0 * (-30.0 * t2 + 60.0 * t3 - 30.0 * t4)
+           + d0 * (1.0 - 18.0 * t2 + 32.0 * t3 - 15.0 * t4)
+           + e0 * 0.5 * (2.0 * t - 9.0 * t2 + 12.0 * t3 - 5.0 * t4)
+           + f1 * (30.0 * t2 - 60.0 * t3 + 30.0 * t4)
+           + d1 * (-12.0 * t2 + 28.0 * t3 - 15.0 * t4)
+           + e1 * 0.5 * (3.0 * t2 - 8.0 * t3 + 5.0 * t4)) / h
     return val, der
+
+
+_S_GH = 1.5  # above this spread the logistic kernel's soft kinks (width ~1 in z) need pieces
+_G_MAX = 8.5  # Gaussian cut-off in g for the composite rule (mass beyond ~2e-17)
+_GL6_X, _GL6_W = np.polynomial.legendre.leggauss(6)
+_KSTEPS = np.array([-32.0, -16.0, -8.0, -4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0,
+                    16.0, 32.0])
+
+
+@numba.njit(cache=True)
+def _logistic_gh(mu, s, T, lo, h, ghx, ghw):
+    A = 0.0
+    D = 0.0
+    C = 0.0
+    for k in range(ghx.size):
+        z = mu + s * ghx[k]
+        p, dp = _hermite(T, lo, h, z)
+        A += ghw[k] * (p - z) * (p - z)
+        D += ghw[k] * (1.0 - dp)
+        C += ghw[k] * (p - z)
+    return A, D, C
+
+
+@numba.njit(cache=True)
+def _logistic_composite(mu, s, T, lo, h, kinks):
+    # Gauss-Legendre pieces in g between breakpoints at the soft kinks z_c (plus geometric
+    # steps of 0.5 to 32 on either side, in z: the kernel relaxes exponentially away from them)
+    # and at the Gaussian's shoulders. Gauss-Hermite alone cannot resolve a kink of width 1 in
+    # z, i.e. 1 / s in g, once s is large (relative error 1e-3 at s = 5).
+    bp = np.empty(5 + _KSTEPS.size * kinks.size)
+    bp[0] = -_G_MAX
+    bp[1] = -3.0
+    bp[2] = 0.0
+    bp[3] = 3.0
+    bp[4] = _G_MAX
+    nb = 5
+    for zc in kinks:
+        for k in _KSTEPS:
+            g = (zc + k - mu) / s
+            if -_G_MAX < g < _G_MAX:
+                bp[nb] = g
+                nb += 1
+    bp = np.sort(bp[:nb])
+    gap = 0.2 / s  # breakpoints closer than 0.2 in z (overlapping kinks) are merged
+    A = 0.0
+    D = 0.0
+    C = 0.0
+    j0 = 0
+    for j in range(1, nb):
+        if bp[j] - bp[j0] < gap and j < nb - 1:
+            continue
+        half = 0.5 * (bp[j] - bp[j0])
+        mid = 0.5 * (bp[j] + bp[j0])
+        j0 = j
+        for k in range(_GL6_X.size):
+            g = mid + half * _GL6_X[k]
+            wg = half * _GL6_W[k] * _phi(g)
+            z = mu + s * g
+            p, dp = _hermite(T, lo, h, z)
+            A += wg * (p - z) * (p - z)
+            D += wg * (1.0 - dp)
+            C += wg * (p - z)
+    return A, D, C
 
 
 @numba.njit(cache=True)
 def averages(loss, yu, yw, wt, m, rho, s, V, ghx, ghw):
     """Kept-law averages ``(E[A], E[D], E[C yu], E[C yw])`` (module docstring).
 
-    The logistic loss averages over Gauss-Hermite nodes in ``g``; its proximal map, which
-    depends on ``V`` only, is tabulated once per call on a grid of spacing ``_H`` covering every
-    field ``z`` the nodes reach, and interpolated (cubic Hermite from the exact ``P`` and
-    ``P'``: relative error below 1e-9 in ``P``, 1e-7 in ``P'``).
+    The logistic loss averages over Gauss-Hermite nodes in ``g`` (composite Gauss-Legendre
+    pieces around its soft kinks when ``s > _S_GH``); its proximal map, which depends on ``V``
+    only, is tabulated once per call on a grid of spacing ``_H`` covering every field ``z`` the
+    nodes reach, and interpolated (quintic Hermite from the exact ``P``, ``P'`` and ``P''``).
     """
     EA = 0.0
     ED = 0.0
@@ -140,8 +232,9 @@ def averages(loss, yu, yw, wt, m, rho, s, V, ghx, ghw):
             mu = m * yu[i] + rho * yw[i]
             lo = min(lo, mu)
             hi = max(hi, mu)
-        lo += s * ghx[0] - _H
-        hi += s * ghx[-1] + _H
+        reach = max(-ghx[0], ghx[-1]) if s <= _S_GH else _G_MAX
+        lo -= s * reach + _H
+        hi += s * reach + _H
         span = (hi - lo) / _H
         n = 400000
         h = (hi - lo) / (n - 3)
@@ -149,18 +242,14 @@ def averages(loss, yu, yw, wt, m, rho, s, V, ghx, ghw):
             n = int(span) + 3
             h = _H
         # (beyond 400000 points, absurd fields from a solver's trial step: coarser, continuous)
-        P, dP = _logistic_table(lo, n, h, V)
+        T = _logistic_table(lo, n, h, V)
+        kinks = np.array([-V, 0.0, math.log1p(V)])
         for i in range(wt.size):
             mu = m * yu[i] + rho * yw[i]
-            A = 0.0
-            D = 0.0
-            C = 0.0
-            for k in range(ghx.size):
-                z = mu + s * ghx[k]
-                p, dp = _hermite(P, dP, lo, h, z)
-                A += ghw[k] * (p - z) * (p - z)
-                D += ghw[k] * (1.0 - dp)
-                C += ghw[k] * (p - z)
+            if s <= _S_GH:
+                A, D, C = _logistic_gh(mu, s, T, lo, h, ghx, ghw)
+            else:
+                A, D, C = _logistic_composite(mu, s, T, lo, h, kinks)
             EA += wt[i] * A
             ED += wt[i] * D
             ECu += wt[i] * C * yu[i]

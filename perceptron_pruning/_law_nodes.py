@@ -65,6 +65,7 @@ class LawNodes:
 
 
 _SPLITS = (-3.0, 0.0, 3.0)  # the Gaussian's shoulders: composite rules resolve them
+_SHORT, _N_SHORT = 0.25, 8  # pieces shorter than this (refinements) take this many nodes
 
 
 def _pieces(lo, hi, extra=()):
@@ -73,19 +74,25 @@ def _pieces(lo, hi, extra=()):
     return np.unique(cuts)
 
 
-def _region_nodes(c0, cu, cw, n_out, n_in, u_levels):
+def _region_nodes(c0, cu, cw, n_out, n_in, u_levels, direction=None, p_breaks=()):
     """Nodes ``(u, w, weight)`` of the standard 2-D Gaussian restricted to one convex region.
 
     Coordinates ``(p, q)`` are rotated so that ``p`` is normal to the region's first line off
     the origin (a band's probe field): lines parallel to it bound ``p`` directly, the others
     bound ``q`` linearly in ``p``. The outer rule in ``p`` is composite between breakpoints
-    (lines crossing, a bound meeting the truncation ``|q| = R_MAX``, the Gaussian's shoulders),
-    so the inner interval's ends are smooth on each piece.
+    (lines crossing, a bound meeting the truncation ``|q| = R_MAX`` or the Gaussian's shoulders
+    ``q = 0, +-3``, the shoulders in ``p``), so the inner integral is smooth on each piece even
+    when a bound is steep. ``direction`` (a unit ``(u, w)``
+    vector) replaces that choice of ``p``, and ``p_breaks`` adds breakpoints along it: how a
+    solver resolves an integrand that is sharp along the student's direction.
     """
-    nz = [i for i in range(len(c0)) if c0[i] != 0.0]
-    i0 = nz[0] if nz else 0
-    nrm = math.hypot(cu[i0], cw[i0])
-    n_u, n_w = cu[i0] / nrm, cw[i0] / nrm
+    if direction is None:
+        nz = [i for i in range(len(c0)) if c0[i] != 0.0]
+        i0 = nz[0] if nz else 0
+        nrm = math.hypot(cu[i0], cw[i0])
+        n_u, n_w = cu[i0] / nrm, cw[i0] / nrm
+    else:
+        n_u, n_w = direction
     a = cu * n_u + cw * n_w
     b = -cu * n_w + cw * n_u
     par = np.abs(b) <= 1e-14 * np.hypot(a, b)
@@ -100,19 +107,22 @@ def _region_nodes(c0, cu, cw, n_out, n_in, u_levels):
     if p_hi <= p_lo:
         return np.empty(0), np.empty(0), np.empty(0)
     slanted = np.flatnonzero(~par)
-    extra = []
+    extra = list(p_breaks)
     for i in slanted:
         if a[i] != 0.0:  # where this line's q-bound meets the truncation
-            extra += [(-c0[i] - b[i] * R_MAX) / a[i], (-c0[i] + b[i] * R_MAX) / a[i]]
+            extra += [(-c0[i] - b[i] * q) / a[i] for q in (-R_MAX, R_MAX)]
+        if abs(a[i]) > 2.0 * abs(b[i]):  # a steep bound crosses the shoulders in a short p-range
+            extra += [(-c0[i] - b[i] * q) / a[i] for q in _SPLITS]
         for j in slanted:
             den = a[i] * b[j] - a[j] * b[i]
             if j > i and den != 0.0:  # the two lines cross at this p
                 extra.append((c0[j] * b[i] - c0[i] * b[j]) / den)
-    xo, wo = leggauss(n_out)
+    rules = {n: leggauss(n) for n in {n_out, _N_SHORT}}
     xi, wi = leggauss(n_in)
     U, W, WT = [], [], []
     edges = _pieces(p_lo, p_hi, extra)
     for e0, e1 in zip(edges[:-1], edges[1:]):
+        xo, wo = rules[_N_SHORT if e1 - e0 < _SHORT else n_out]
         pp = 0.5 * (e1 - e0) * xo + 0.5 * (e0 + e1)
         wp = 0.5 * (e1 - e0) * wo * np.exp(-0.5 * pp * pp) / math.sqrt(_TWO_PI)
         for p, w_p in zip(pp, wp):
@@ -139,7 +149,7 @@ def _region_nodes(c0, cu, cw, n_out, n_in, u_levels):
     return np.concatenate(U), np.concatenate(W), np.concatenate(WT)
 
 
-def law_nodes(law, *, n_out=16, n_in=16) -> LawNodes:
+def law_nodes(law, *, n_out=16, n_in=16, direction=None, p_breaks=()) -> LawNodes:
     """Quadrature nodes of a kept law (see the module docstring).
 
     Parameters
@@ -148,6 +158,11 @@ def law_nodes(law, *, n_out=16, n_in=16) -> LawNodes:
         The kept law, with its label noise.
     n_out, n_in : int
         Gauss-Legendre nodes per piece of the outer and of the inner coordinate.
+    direction : (float, float), optional
+        Unit vector in the ``(u, w)`` plane to use as the outer coordinate ``p`` of every region
+        (default: normal to the region's first line off the origin).
+    p_breaks : sequence of float
+        Extra breakpoints of the outer coordinate (with ``direction``).
 
     Returns
     -------
@@ -160,7 +175,7 @@ def law_nodes(law, *, n_out=16, n_in=16) -> LawNodes:
     for k in range(law.ncon.size):
         n = int(law.ncon[k])
         u, w, g = _region_nodes(law.c0[k, :n], law.cu[k, :n], law.cw[k, :n], n_out, n_in,
-                                u_levels)
+                                u_levels, direction, p_breaks)
         if u.size == 0:
             continue
         g = g * law.weight

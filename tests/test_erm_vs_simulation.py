@@ -86,3 +86,21 @@ def test_eps_noisy_is_the_noisy_test_error():
     measured = np.mean(np.sign(h) != y)
     se = np.sqrt(measured * (1 - measured) / m)
     assert abs(measured - float(noise.eps_noisy(R))) <= 4 * se
+
+
+def test_noisy_labels_have_the_same_law_on_both_sampling_paths():
+    """The "full" path (whole input matrix, random teacher) and the default "fields" path draw
+    labels from the same noise law: the kept mislabelled fraction and the error agree.
+    """
+    kw = dict(f=0.4, keep="hard", theta=10.0, learner=pp.get_learner("ridge", lam=0.1),
+              flip=0.1, teacher_noise=0.2, seeds=12)
+    a = pp.simulate(60, 4.0, sampling="fields", seed=1, **kw)
+    b = pp.simulate(60, 4.0, sampling="full", seed=2, **kw)
+    for q in ("eps", "frac_mislabelled_kept"):
+        ma, mb = getattr(a, f"{q}_mean"), getattr(b, f"{q}_mean")
+        se = np.hypot(getattr(a, f"{q}_sem"), getattr(b, f"{q}_sem"))
+        assert abs(ma - mb) <= 4.0 * se, (q, ma, mb, se)
+    th = theory.solve(alpha_tot=4.0, f=0.4, keep="hard", theta=10.0, flip=0.1,
+                      teacher_noise=0.2, learner=kw["learner"])
+    se = np.sqrt(th.frac_mislabelled_kept * (1 - th.frac_mislabelled_kept) / (12 * b.p_kept))
+    assert abs(b.frac_mislabelled_kept_mean - th.frac_mislabelled_kept) <= 4.0 * se
