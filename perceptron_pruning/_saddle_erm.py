@@ -142,9 +142,12 @@ class _Problem:
             x = sol.x
             # The nodes were placed for the start: still good if the kinks moved by a small
             # fraction of their width; otherwise place them again at the solution and re-solve.
-            if (self.nodes is self.base and self.refine(x) is self.base) or (
-                    abs(M1 / M0 - 1.0) < 0.02 and abs(w1 / w0 - 1.0) < 0.1
-                    and abs(a1 - a0) * M1 < 0.1 * w1):
+            if self.nodes is self.base:
+                nxt = self.refine(x)
+                if nxt is self.base:
+                    break
+            elif (M0 > 0.0 and abs(M1 / M0 - 1.0) < 0.02 and abs(w1 / w0 - 1.0) < 0.1
+                  and abs(a1 - a0) * M1 < 0.1 * w1):
                 break
         res = np.abs(self.residual(x, alpha)).max()
         return x, res

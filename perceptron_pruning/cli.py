@@ -442,7 +442,8 @@ def build_parser():
 
     p = sub.add_parser("figure", help="write the named figures")
     p.add_argument("names", nargs="+", help="keep_hard, keep_easy, easy_vs_hard, "
-                                            "imperfect_metric, scaling")
+                                            "imperfect_metric, scaling, finite_size, learners, "
+                                            "label_noise")
     _add_figure_args(p)
     p.set_defaults(func=_cmd_figure)
 
