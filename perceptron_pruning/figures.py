@@ -24,8 +24,8 @@ from .registry import get_learner
 from .sweep import aggregate, make_tasks, run_sweep, write_csv
 
 __all__ = ["FIGURES", "STYLE_PATH", "FigureConfig", "FigureData", "compute", "make_figure",
-           "plot", "plot_easy_vs_hard", "plot_imperfect_metric", "plot_learning_curves",
-           "plot_scaling"]
+           "plot", "plot_easy_vs_hard", "plot_imperfect_metric", "plot_label_noise",
+           "plot_learners", "plot_learning_curves", "plot_scaling"]
 
 F_PAPER = (1.0, 0.77, 0.6, 0.46, 0.36, 0.28, 0.22, 0.17, 0.13, 0.1)
 F_IMPERFECT = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -114,6 +114,16 @@ class _Runner:
         tasks = make_tasks(n=cfg.n, replicates=cfg.replicates, seed=cfg.seed, **grid)
         trials = run_sweep(tasks, cache_dir=self.cache_dir, executor=self.executor,
                            progress=self.progress, desc=desc)
+        return [r.summary() for r in aggregate(trials)]
+
+    def simulate_points(self, cfg, desc, grids):
+        """Like :meth:`simulate` for a list of grids, run as one sweep (one progress bar, the
+        executor busy across all of them); a point in several grids runs once.
+        """
+        tasks = [t for g in grids
+                 for t in make_tasks(n=cfg.n, replicates=cfg.replicates, seed=cfg.seed, **g)]
+        trials = run_sweep(list(dict.fromkeys(tasks)), cache_dir=self.cache_dir,
+                           executor=self.executor, progress=self.progress, desc=desc)
         return [r.summary() for r in aggregate(trials)]
 
 
@@ -729,6 +739,583 @@ def plot_finite_size(data, *, axes=None):
     return fig
 
 
+# ----------------------------------------------------------------------------- learners, noise
+
+LAM = 1e-2  # ridge penalty of svm, logistic and ridge in the learners and label_noise figures
+LEARNER_SET = (("max-margin", {}), ("svm", {"lam": LAM}), ("logistic", {"lam": LAM}),
+               ("ridge", {"lam": LAM}), ("hebb", {}))
+LEARNER_COLORS = {"max-margin": "k", "svm": "tab:blue", "logistic": "tab:green",
+                  "ridge": "tab:red", "hebb": "tab:purple"}
+RULE_COLORS = {"hard": "tab:red", "easy": "tab:blue", "random": "0.45"}
+ALPHA_TOT_LEARNERS = 8.0  # learners (b): eps(f) at this alpha_tot
+PHASE_ALPHA_TOT = (0.5, 32.0)  # learners (c, d): the alpha_tot range of the (alpha_tot, f) map
+WIN_RTOL = 1e-3  # pruning "wins" where eps(f) < eps(1) (1 - WIN_RTOL)
+AP_MAX_LEARNERS = 30.0  # learners (a): largest alpha_prune
+F_LINE_MIN = 0.05  # smallest f of the eps(f) lines and of the phase diagrams
+FLIP = 0.2  # label_noise: uniform flip probability
+TEACHER_NOISE = 0.3  # label_noise (b, d): teacher-field noise, no flips
+ALPHA_TOT_NOISE = 8.0  # label_noise (b-d): eps(f) and mislabelled fraction at this alpha_tot
+AP_MAX_NOISE = 30.0  # label_noise (a): largest alpha_prune
+_LEARNER_NAMES = {"max-margin": "max-margin", "svm": "SVM (hinge)", "logistic": "logistic",
+                  "ridge": "ridge", "hebb": "Hebb"}
+
+
+def _lpar(learner):
+    """A learner's columns: its name and ``lam`` (NaN without one)."""
+    return {"learner": learner.name, "lam": float(getattr(learner, "lam", math.nan))}
+
+
+def _learner_label(name, lam):
+    base = _LEARNER_NAMES.get(name, name)
+    return base if math.isnan(lam) else base + rf", $\lambda$ = {lam:g}"
+
+
+def _sim_row(p, panel, theory_value, *, q="eps", x="alpha_prune", **extra):
+    """A simulation point: ``q``'s mean +- s.e.m. and the theory at the same parameters."""
+    lam = p.get("lam")
+    return {"panel": panel, "series": "simulation", "keep": p["keep"], "f": p["f"],
+            "theta": p["theta"], "alpha_tot": p["alpha_tot"], "n": p["n"],
+            "learner": p["learner"], "lam": math.nan if lam is None else float(lam),
+            "flip": p["flip"], "teacher_noise": p["teacher_noise"], "quantity": q,
+            "x": float(p[x]), "y": p[f"{q}_mean"], "yerr": p[f"{q}_sem"],
+            "theory": float(theory_value), **extra}
+
+
+def _frontier_rows(pf, panel, series, par):
+    return [{"panel": panel, "series": series, "keep": pf.keep, "f": float(fb),
+             "theta": pf.theta, "alpha_tot": float(a / fb), "n": math.inf, "x": float(a),
+             "y": float(e), "yerr": math.nan, **par}
+            for a, e, fb in zip(pf.alpha_prune, pf.eps, pf.f_best)]
+
+
+def _curve_rows(ap, eps, panel, series, par, *, f=1.0, keep="hard"):
+    return [{"panel": panel, "series": series, "keep": keep, "f": f, "theta": 0.0,
+             "alpha_tot": float(a / f), "n": math.inf, "x": float(a), "y": float(e),
+             "yerr": math.nan, **par} for a, e in zip(ap, eps)]
+
+
+def _phase_rows(at, fs, eps, eps1, panel, par, *, contours=True):
+    """Map, boundary and region rows of one learner and rule on the ``(alpha_tot, f)`` grid.
+
+    ``eps`` has shape ``(F, A)``. With ``contours``, ``boundary`` rows are the iso-line
+    ``eps / eps(1) - 1 = -WIN_RTOL`` (one ``segment`` per connected piece) and ``region`` rows
+    the polygons where pruning wins (``polygon``, with matplotlib path ``code`` per vertex),
+    both computed by contourpy in ``(log10 alpha_tot, log10 f)``, so that the lines are straight
+    on the log-log axes they are drawn on.
+    """
+    from contourpy import FillType, LineType, contour_generator
+
+    z = eps / eps1[None, :] - 1.0
+    rows = [{"panel": panel, "series": "map", "f": float(f), "theta": 0.0,
+             "alpha_tot": float(a), "n": math.inf, "x": float(a), "y": float(f),
+             "yerr": math.nan, "eps": float(e), "eps_unpruned": float(e1),
+             "ratio": float(e / e1), "wins": bool(zz < -WIN_RTOL), **par}
+            for f, erow, zrow in zip(fs, eps, z)
+            for a, e, e1, zz in zip(at, erow, eps1, zrow)]
+    if not contours or not (z < -WIN_RTOL).any():
+        return rows
+    cg = contour_generator(x=np.log10(at), y=np.log10(fs), z=z, name="serial",
+                           line_type=LineType.Separate, fill_type=FillType.OuterCode)
+    for j, seg in enumerate(cg.lines(-WIN_RTOL)):
+        rows += _line_rows(panel, "boundary", 10.0 ** seg[:, 0], 10.0 ** seg[:, 1], segment=j,
+                           **par)
+    points, codes = cg.filled(float(z.min()) - 1.0, -WIN_RTOL)
+    for j, (pts, cds) in enumerate(zip(points, codes)):
+        rows += [{"panel": panel, "series": "region", "x": float(10.0 ** px),
+                  "y": float(10.0 ** py), "yerr": math.nan, "polygon": j, "code": int(c), **par}
+                 for (px, py), c in zip(pts, cds)]
+    return rows
+
+
+def _gap_notes(rows, prefix="", relative=True):
+    """Simulation rows against their ``theory`` column: median and max gap (relative to the
+    theory, or absolute with ``relative=False``) and the max gap in standard errors.
+    """
+    sims = [r for r in rows if r["series"] == "simulation"]
+    if not sims:
+        return {}
+    y = np.array([r["y"] for r in sims])
+    th = np.array([r["theory"] for r in sims])
+    se = np.array([r["yerr"] for r in sims])
+    gap = np.abs(y - th) / (np.abs(th) if relative else 1.0)
+    kind = "rel" if relative else "abs"
+    z = np.abs(y - th)[se > 0] / se[se > 0]
+    return {f"{prefix}points": len(sims), f"{prefix}median_{kind}_gap": float(np.median(gap)),
+            f"{prefix}max_{kind}_gap": float(np.max(gap)),
+            f"{prefix}max_gap_in_sem": float(z.max()) if z.size else math.nan}
+
+
+def _grid_with(grid, points):
+    """``grid`` (ending at its largest value) with ``points`` added: sorted, no duplicates."""
+    return np.union1d(np.asarray(grid[:-1], dtype=float), [*points, float(grid[-1])])
+
+
+def _best_f(cfg, alpha_tot, fs, eps, eps1, keep, pl):
+    """Best ``f`` at fixed ``alpha_tot`` and its ``eps``: the grid's minimum, refined with
+    :func:`~perceptron_pruning.frontier.optimal_f` (bracketed by the grid) where pruning wins
+    on the grid, except in the quick preset.
+    """
+    i = int(np.argmin(eps))
+    f_opt, e_opt = float(fs[i]), float(eps[i])
+    if not cfg.quick and e_opt < eps1 * (1.0 - WIN_RTOL):
+        o = _fr.optimal_f(alpha_tot, keep=keep, f_min=float(fs[max(i - 1, 0)]), n_grid=5, **pl)
+        if o.eps < e_opt:
+            f_opt, e_opt = o.f, o.eps
+    return f_opt, e_opt
+
+
+def compute_learners(cfg=FigureConfig(), *, runner=None):
+    """When does less data beat more, learner by learner (clean labels, perfect metric).
+
+    Learners: max-margin, ``svm``, ``logistic`` and ``ridge`` at ``lam = LAM`` (0.01), and
+    ``hebb`` (``cfg.learner`` is not used; ``cfg.metric`` is). Panels:
+
+    - (a) keep-hard Pareto frontier (min over ``f`` in ``F_PAPER``, every other one in the
+      quick preset, of ``eps`` at fixed ``alpha_prune``; series ``frontier``) and the unpruned
+      curve (``unpruned``) per learner, with simulations at the frontier's ``f``;
+    - (b) ``eps(f)`` at ``alpha_tot = 8`` for keep hard and keep easy (``theory``), the
+      unpruned ``eps(1)`` (``unpruned``, a horizontal line) and the best ``f`` of each rule where
+      it beats ``eps(1)`` (``optimum``), with simulations (``f = 1``, the same for both rules,
+      simulated once as keep hard);
+    - (c) where keep hard beats keeping every example at the same ``alpha_tot``: the ``map``
+      of ``eps(f) / eps(1)`` on a grid of ``(alpha_tot, f)`` (one theory curve along
+      ``alpha_tot`` per ``f``; panel b is its ``alpha_tot = 8`` column), the ``boundary`` line
+      and the winning ``region`` (``eps(f) < eps(1) (1 - WIN_RTOL)``, ``WIN_RTOL = 1e-3``);
+    - (d) the best gain from pruning, ``eps(1) / min_f eps(f)`` over the map's ``f``, against
+      ``alpha_tot`` for keep hard and keep easy (``gain``, with the minimising ``f``; the keep
+      easy ``map`` rows sit in panel d), and the no-gain level 1 (``reference``).
+
+    ``notes``: per learner and rule, ``<learner>_<rule>_gain`` (``eps(1) / eps(f_opt)`` at
+    ``alpha_tot = 8``; the grid's best ``f`` in the quick preset, refined by
+    :func:`~perceptron_pruning.frontier.optimal_f` otherwise), ``<learner>_<rule>_f_opt`` and
+    ``<learner>_<rule>_wins_from_alpha`` (smallest ``alpha_tot`` of the map where the rule wins;
+    NaN if it never does), ``<learner>_<rule>_max_gain`` and ``_max_gain_alpha`` (the largest
+    gain of panel d and where), and the simulation-vs-theory gaps of ``eps``.
+    """
+    runner = runner or _Runner()
+    metric = cfg.metric
+    learners = [get_learner(name, **opts) for name, opts in LEARNER_SET]
+    rows, notes = [], {}
+    at_b = ALPHA_TOT_LEARNERS
+    ap_sim = (2.0, 8.0) if cfg.quick else (1.0, 2.0, 4.0, 8.0)
+    f_sim = (0.2, 0.5, 1.0) if cfg.quick else (0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
+    f_front = F_PAPER[::2] if cfg.quick else F_PAPER
+    ap = _grid_with(np.geomspace(0.5, AP_MAX_LEARNERS, max(10, cfg.n_theory // 3)), ap_sim)
+    at_map = _grid_with(np.geomspace(*PHASE_ALPHA_TOT, 8 if cfg.quick else 32), [at_b])
+    f_map = _grid_with(np.geomspace(F_LINE_MIN, 1.0, 7 if cfg.quick else 24), f_sim)
+    kb = int(np.flatnonzero(at_map == at_b)[0])
+    grids_a, grids_b, th_sim = [], [], {}
+    for L in learners:
+        par = _lpar(L)
+        key = L.name.replace("-", "_")
+        pl = {"learner": L, "metric": metric}
+        # (a) frontier, and the unpruned curve (its f = 1 member).
+        pf = _fr.pareto_frontier(ap, f_front, keep="hard", **pl)
+        rows += _frontier_rows(pf, "a", "frontier", par)
+        rows += _curve_rows(ap, pf.eps_by_f[f_front.index(1.0)], "a", "unpruned", par)
+        for a in ap_sim:
+            k = int(np.flatnonzero(ap == a)[0])
+            i = f_front.index(float(pf.f_best[k]))
+            grids_a.append({"alpha_tot": a / f_front[i], "f": f_front[i], "keep": "hard", **pl})
+            th_sim[(L.name, a / f_front[i], f_front[i], "hard")] = float(pf.eps_by_f[i, k])
+        # (c, d) phase diagrams, one curve along alpha_tot per f; (b) is their alpha_tot = 8.
+        e1 = _th.curve(alpha_tot=at_map, f=1.0, **pl).eps
+        eps1 = float(e1[kb])
+        rows += _line_rows("b", "unpruned", [f_map[0], 1.0], [eps1, eps1], keep="all",
+                           alpha_tot=at_b, n=math.inf, **par)
+        for panel, keep in (("c", "hard"), ("d", "easy")):
+            eps = np.vstack([_th.curve(alpha_tot=at_map, f=float(f), keep=keep, **pl).eps
+                             for f in f_map[:-1]] + [e1])
+            rows += _phase_rows(at_map, f_map, eps, e1, panel, {"keep": keep, **par},
+                                contours=keep == "hard")
+            ib = np.argmin(eps, axis=0)
+            gain = e1 / eps[ib, np.arange(at_map.size)]
+            rows += [{"panel": "d", "series": "gain", "keep": keep, "f": float(f_map[i]),
+                      "theta": 0.0, "alpha_tot": float(a), "n": math.inf, "x": float(a),
+                      "y": float(g), "yerr": math.nan, **par}
+                     for a, g, i in zip(at_map, gain, ib)]
+            km = int(np.argmax(gain))
+            notes[f"{key}_{keep}_max_gain"] = float(gain[km])
+            notes[f"{key}_{keep}_max_gain_alpha"] = float(at_map[km])
+            wins = (eps / e1[None, :] - 1.0 < -WIN_RTOL).any(axis=0)
+            notes[f"{key}_{keep}_wins_from_alpha"] = (float(at_map[wins].min()) if wins.any()
+                                                      else math.nan)
+            col = eps[:, kb]
+            rows += [{"panel": "b", "series": "theory", "keep": keep, "f": float(f),
+                      "theta": 0.0, "alpha_tot": at_b, "n": math.inf, "x": float(f),
+                      "y": float(e), "yerr": math.nan, **par} for f, e in zip(f_map, col)]
+            th_sim.update({(L.name, at_b, float(f), keep): float(e) for f, e in zip(f_map, col)})
+            f_opt, e_opt = _best_f(cfg, at_b, f_map, col, eps1, keep, pl)
+            notes[f"{key}_{keep}_gain"] = eps1 / e_opt
+            notes[f"{key}_{keep}_f_opt"] = f_opt
+            if e_opt < eps1 * (1.0 - WIN_RTOL):
+                rows.append({"panel": "b", "series": "optimum", "keep": keep, "f": f_opt,
+                             "theta": 0.0, "alpha_tot": at_b, "n": math.inf, "x": f_opt,
+                             "y": e_opt, "yerr": math.nan, "gain": eps1 / e_opt, **par})
+        # f = 1 keeps every example whatever the rule: simulated once (as keep hard).
+        grids_b += [{"alpha_tot": at_b, "f": f_sim[:-1], "keep": ("hard", "easy"), **pl},
+                    {"alpha_tot": at_b, "f": 1.0, "keep": "hard", **pl}]
+    rows += _line_rows("d", "reference", [at_map[0], at_map[-1]], [1.0, 1.0])
+    for panel, grids, x in (("a", grids_a, "alpha_prune"), ("b", grids_b, "f")):
+        for p in runner.simulate_points(cfg, f"learners ({panel})", grids):
+            t = th_sim[(p["learner"], p["alpha_tot"], p["f"], p["keep"])]
+            rows.append(_sim_row(p, panel, t, x=x))
+    notes.update({"alpha_tot_b": at_b, "lam": LAM, "n": cfg.n, **_gap_notes(rows)})
+    return FigureData("learners", rows, notes)
+
+
+def _noise_learner(cfg):
+    """``cfg.learner``, unless it is max-margin (undefined beyond the capacity with flips):
+    then ``svm`` at ``lam = LAM``.
+    """
+    L = get_learner(cfg.learner)
+    return get_learner("svm", lam=LAM) if L.name == "max-margin" else L
+
+
+def compute_label_noise(cfg=FigureConfig(), *, runner=None):
+    """Label noise and pruning: ``flip = 0.2`` uniform flips (and, in b and d,
+    ``teacher_noise = 0.3`` without flips) with a regularised learner: ``cfg.learner``, or
+    ``svm`` at ``lam = 0.01`` when ``cfg.learner`` is max-margin (which has no solution once the
+    noisy kept data stop being separable). ``eps`` is the error against the clean rule.
+
+    - (a) Pareto frontiers (over ``F_PAPER``, every other one in the quick preset) at fixed
+      ``alpha_prune`` under flips for keep hard and keep easy (``frontier``), keep random
+      (``random``: the ``f = 1`` curve, since random pruning leaves the law unchanged) and the
+      clean-label keep-hard frontier (``clean_frontier``), with simulations (hard and easy at
+      the frontier's ``f``, random at ``f = 0.5``);
+    - (b) fraction of kept examples whose label disagrees with the teacher
+      (``frac_mislabelled_kept``) against ``f`` for the three rules, flips (``noise = "flip"``)
+      and teacher noise (``noise = "teacher"``);
+    - (c, d) ``eps`` against ``f`` at ``alpha_tot = 8`` for the three rules, with flips (c) and
+      with teacher noise (d), the clean-label keep-hard line (``clean``) and the noisy
+      unpruned level (``unpruned``). ``f = 1`` keeps every example whatever the rule: it is
+      simulated once, as keep hard.
+
+    ``notes``: ``<noise>_<rule>_gain`` and ``_f_opt`` at ``alpha_tot = 8`` (as in
+    :func:`compute_learners`), ``teacher_<rule>_frac_mislabelled`` at ``f = 0.05``, the
+    frontiers' ratios at ``alpha_prune ~ 10`` and the simulation-vs-theory gaps of ``eps``
+    (``eps_``, relative) and of the mislabelled fraction (``frac_``, absolute).
+    """
+    runner = runner or _Runner()
+    metric = cfg.metric
+    L = _noise_learner(cfg)
+    par = _lpar(L)
+    pl = {"learner": L, "metric": metric}
+    noises = {"flip": {"flip": FLIP, "teacher_noise": 0.0},
+              "teacher": {"flip": 0.0, "teacher_noise": TEACHER_NOISE}}
+    fl = noises["flip"]
+    rows, notes, th_sim = [], {}, {}
+    at = ALPHA_TOT_NOISE
+    ap_sim = (2.0, 8.0) if cfg.quick else (1.0, 2.0, 4.0, 8.0)
+    f_sim = (0.2, 0.5, 1.0) if cfg.quick else (0.1, 0.2, 0.35, 0.6, 1.0)
+    f_front = F_PAPER[::2] if cfg.quick else F_PAPER
+    ap = _grid_with(np.geomspace(0.5, AP_MAX_NOISE, max(14, cfg.n_theory // 3)), ap_sim)
+    f_line = _grid_with(np.geomspace(F_LINE_MIN, 1.0, max(10, cfg.n_theory // 4)), f_sim)
+    # (a) frontiers under flips, random pruning, the clean frontier.
+    grids_a = []
+    fronts = {}
+    for keep in ("hard", "easy"):
+        pf = fronts[keep] = _fr.pareto_frontier(ap, f_front, keep=keep, **pl, **fl)
+        rows += _frontier_rows(pf, "a", "frontier", {**par, **fl, "noise": "flip"})
+        for a in ap_sim:
+            k = int(np.flatnonzero(ap == a)[0])
+            i = f_front.index(float(pf.f_best[k]))
+            grids_a.append({"alpha_tot": a / f_front[i], "f": f_front[i], "keep": keep, **pl,
+                            **fl})
+            th_sim[("a", a / f_front[i], f_front[i], keep, FLIP)] = float(pf.eps_by_f[i, k])
+    rnd = _th.curve(ap, f=1.0, **pl, **fl)
+    rows += _curve_rows(ap, rnd.eps, "a", "random", {**par, **fl, "noise": "flip"},
+                        keep="random")
+    grids_a.append({"alpha_tot": [2.0 * a for a in ap_sim], "f": 0.5, "keep": "random", **pl,
+                    **fl})
+    th_sim.update({("a", 2.0 * a, 0.5, "random", FLIP): float(rnd.eps[ap == a][0])
+                   for a in ap_sim})
+    clean = _fr.pareto_frontier(ap, f_front, keep="hard", **pl)
+    rows += _frontier_rows(clean, "a", "clean_frontier",
+                           {**par, "flip": 0.0, "teacher_noise": 0.0})
+    k10 = int(np.argmin(np.abs(np.log(ap / 10.0))))
+    notes.update({"alpha_prune_ref": float(ap[k10]),
+                  "frontier_hard_over_random": float(fronts["hard"].eps[k10] / rnd.eps[k10]),
+                  "frontier_easy_over_random": float(fronts["easy"].eps[k10] / rnd.eps[k10]),
+                  "frontier_hard_over_clean": float(fronts["hard"].eps[k10] / clean.eps[k10])})
+    # (b-d) at fixed alpha_tot: eps and the mislabelled fraction from the same solves; keep
+    # random at f is the whole law at alpha_prune = f alpha_tot (one curve).
+    grids_cd = []
+    for noise, nz in noises.items():
+        panel = "c" if noise == "flip" else "d"
+        npar = {**par, **nz, "noise": noise}
+        eps1 = _th.solve(alpha_tot=at, f=1.0, **pl, **nz).eps
+        for keep in ("hard", "easy", "random"):
+            if keep == "random":
+                c = _th.curve(f_line * at, f=1.0, **pl, **nz)
+                vals = {q: c.values[q] for q in ("eps", "frac_mislabelled_kept")}
+            else:
+                pts = [_th.solve(alpha_tot=at, f=float(f), keep=keep, **pl, **nz)
+                       for f in f_line]
+                vals = {q: np.array([p.values[q] for p in pts])
+                        for q in ("eps", "frac_mislabelled_kept")}
+                f_opt, e_opt = _best_f(cfg, at, f_line, vals["eps"], eps1, keep, {**pl, **nz})
+                notes[f"{noise}_{keep}_gain"] = eps1 / e_opt
+                notes[f"{noise}_{keep}_f_opt"] = f_opt
+            for q, pn in (("frac_mislabelled_kept", "b"), ("eps", panel)):
+                rows += [{"panel": pn, "series": "theory", "keep": keep, "f": float(f),
+                          "theta": 0.0, "alpha_tot": at, "n": math.inf, "quantity": q,
+                          "x": float(f), "y": float(v), "yerr": math.nan, **npar}
+                         for f, v in zip(f_line, vals[q])]
+                th_sim.update({(q, at, float(f), keep, nz["flip"]): float(v)
+                               for f, v in zip(f_line, vals[q])})
+            if noise == "teacher":
+                notes[f"teacher_{keep}_frac_mislabelled"] = float(vals["frac_mislabelled_kept"][0])
+        rows += _line_rows(panel, "unpruned", [f_line[0], 1.0], [eps1, eps1], keep="all",
+                           alpha_tot=at, n=math.inf, **npar)
+        grids_cd += [{"alpha_tot": at, "f": f_sim[:-1], "keep": ("hard", "easy", "random"),
+                      **pl, **nz},
+                     {"alpha_tot": at, "f": 1.0, "keep": "hard", **pl, **nz}]  # f = 1: once
+    ec = _fr.eps_vs_f(at, f_line, keep="hard", **pl)  # clean labels
+    for panel in ("c", "d"):
+        rows += [{"panel": panel, "series": "clean", "keep": "hard", "f": float(f),
+                  "theta": 0.0, "alpha_tot": at, "n": math.inf, "x": float(f), "y": float(e),
+                  "yerr": math.nan, "flip": 0.0, "teacher_noise": 0.0, **par}
+                 for f, e in zip(f_line, ec)]
+    for p in runner.simulate_points(cfg, "label_noise (a)", grids_a):
+        t = th_sim[("a", p["alpha_tot"], p["f"], p["keep"], p["flip"])]
+        rows.append(_sim_row(p, "a", t, noise="flip"))
+    for p in runner.simulate_points(cfg, "label_noise (b-d)", grids_cd):
+        noise = "flip" if p["flip"] > 0 else "teacher"
+        for q, pn in (("eps", "c" if noise == "flip" else "d"), ("frac_mislabelled_kept", "b")):
+            t = th_sim[(q, p["alpha_tot"], p["f"], p["keep"], p["flip"])]
+            rows.append(_sim_row(p, pn, t, q=q, x="f", noise=noise))
+    notes.update({"learner": str(L), "flip": FLIP, "teacher_noise": TEACHER_NOISE,
+                  "alpha_tot_cd": at, "n": cfg.n})
+    notes.update(_gap_notes([r for r in rows if r.get("quantity") == "eps"], "eps_"))
+    notes.update(_gap_notes([r for r in rows if r.get("quantity") == "frac_mislabelled_kept"],
+                            "frac_", relative=False))
+    return FigureData("label_noise", rows, notes)
+
+
+def _errorbar(ax, rows, **kw):
+    if rows:
+        ax.errorbar(*_xy(rows), yerr=[r["yerr"] for r in rows], ms=3.5, capsize=2, ls="none",
+                    **kw)
+
+
+def _learners_in(data):
+    """``(name, lam)`` of the learners in ``data``, in the order of :data:`LEARNER_SET`."""
+    seen = {(r["learner"], r["lam"]) for r in data.rows if "learner" in r}
+    order = [n for n, _ in LEARNER_SET]
+    return sorted(seen, key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k))
+
+
+def _is_learner(r, name, lam):
+    return r.get("learner") == name and (r["lam"] == lam or (math.isnan(lam)
+                                                             and math.isnan(r["lam"])))
+
+
+def _plot_phase(ax, data, learners):
+    """Panel (c) of the learners figure: winning regions and their boundaries."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    never = []
+    for name, lam in learners:
+        col = LEARNER_COLORS.get(name, "0.3")
+        reg = [r for r in data.select(panel="c", series="region") if _is_learner(r, name, lam)]
+        for j in sorted({r["polygon"] for r in reg}):
+            poly = [r for r in reg if r["polygon"] == j]
+            ax.add_patch(PathPatch(MplPath([(r["x"], r["y"]) for r in poly],
+                                           [r["code"] for r in poly]),
+                                   facecolor=col, alpha=0.15, lw=0))
+        bnd = [r for r in data.select(panel="c", series="boundary") if _is_learner(r, name, lam)]
+        segs = sorted({r["segment"] for r in bnd})
+        for j in segs:
+            ax.plot(*_xy([r for r in bnd if r["segment"] == j]), color=col, lw=1.6,
+                    label=_learner_label(name, lam) if j == segs[0] else None)
+        if not segs:
+            mp = [r for r in data.select(panel="c", series="map") if _is_learner(r, name, lam)
+                  and r["f"] < 1.0]
+            best = min(r["ratio"] for r in mp)
+            never.append(f"{_LEARNER_NAMES.get(name, name)}: {best:.4f}")
+    mp = data.select(panel="c", series="map")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(min(r["x"] for r in mp), max(r["x"] for r in mp))
+    ax.set_ylim(min(r["y"] for r in mp), 1.0)
+    ax.set_xlabel(r"$\alpha_{tot} = P_{tot} / N$")
+    ax.set_ylabel("fraction kept $f$")
+    if never:
+        ax.text(0.03, 0.03, "never wins with keep hard; best\n"
+                r"$\varepsilon(f)/\varepsilon(1)$ over $f < 1$ on this grid:" + "\n"
+                + "\n".join(never), transform=ax.transAxes, fontsize=7, va="bottom",
+                ha="left", bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
+    if any(not ln.get_label().startswith("_") for ln in ax.get_lines()):
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(r"(c) where keep hard beats all data at the same $\alpha_{tot}$ (shaded)")
+
+
+def plot_learners(data, *, axes=None):
+    """Draw :func:`compute_learners` data.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 4 matplotlib.axes.Axes, optional
+        Axes for panels (a) to (d) (any shape, read in row-major order); a new 2 x 2 figure by
+        default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
+    learners = _learners_in(data)
+    at_b = data.notes.get("alpha_tot_b", ALPHA_TOT_LEARNERS)
+
+    def pick(panel, series, name, lam, **match):
+        return [r for r in data.select(panel=panel, series=series, **match)
+                if _is_learner(r, name, lam)]
+
+    with plt.style.context(STYLE_PATH):
+        fig, (a, b, c, d) = _panels(plt, axes, 4, (10.5, 8.4))
+        for name, lam in learners:
+            col = LEARNER_COLORS.get(name, "0.3")
+            lab = _learner_label(name, lam)
+            a.plot(*_xy(pick("a", "frontier", name, lam)), "-", color=col, label=lab)
+            a.plot(*_xy(pick("a", "unpruned", name, lam)), ":", color=col, lw=1.1)
+            _errorbar(a, pick("a", "simulation", name, lam), fmt="o", color=col)
+            b.plot(*_xy(pick("b", "unpruned", name, lam)), ":", color=col, lw=1.1)
+            for keep, ls, mk, mfc in (("hard", "-", "o", col), ("easy", "--", "s", "white")):
+                b.plot(*_xy(pick("b", "theory", name, lam, keep=keep)), ls, color=col)
+                _errorbar(b, pick("b", "simulation", name, lam, keep=keep), fmt=mk,
+                          color=col, mfc=mfc)
+                opt = pick("b", "optimum", name, lam, keep=keep)
+                if opt:
+                    b.plot(*_xy(opt), "*", ms=10, color=col, mec="k", mew=0.6)
+                d.plot(*_xy(pick("d", "gain", name, lam, keep=keep)), ls, color=col,
+                       label=lab if keep == "hard" else None)
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xlabel(r"$\alpha_{\mathrm{prune}} = P / N$ (examples kept)")
+        a.set_ylabel(r"test error $\varepsilon$")
+        a.set_title("(a) keep-hard Pareto frontier (solid) vs unpruned (dotted)")
+        a.legend(fontsize=7, loc="lower left")
+        n = sorted({r["n"] for r in data.select(series="simulation")})
+        a.text(0.98, 0.98, "lines: theory; points: simulation at the\nfrontier's $f$, "
+               f"N = {', '.join(str(v) for v in n) or None}, mean $\\pm$ s.e.m.",
+               transform=a.transAxes, ha="right", va="top", fontsize=7)
+        b.set_xscale("log")
+        b.set_yscale("log")
+        b.set_xlabel("fraction kept $f$")
+        b.set_ylabel(r"test error $\varepsilon$")
+        b.set_title(rf"(b) same data budget $\alpha_{{tot}}$ = {at_b:g}: below dotted, "
+                    "less data wins")
+        b.legend(handles=[Line2D([], [], color="0.3", ls="-", marker="o", ms=3.5,
+                                 label="keep hard"),
+                          Line2D([], [], color="0.3", ls="--", marker="s", ms=3.5, mfc="white",
+                                 label="keep easy"),
+                          Line2D([], [], color="0.3", ls=":",
+                                 label=r"all data, $\varepsilon(f=1)$"),
+                          Line2D([], [], color="0.3", ls="none", marker="*", ms=9, mec="k",
+                                 label="best $f$ where pruning wins")],
+                 fontsize=7, loc="lower left")
+        _plot_phase(c, data, learners)
+        d.plot(*_xy(data.select(panel="d", series="reference")), "-", color="0.6", lw=0.8)
+        d.set_xscale("log")
+        d.set_xlabel(r"$\alpha_{tot} = P_{tot} / N$")
+        d.set_ylabel(r"best gain $\varepsilon(1) / \min_f \varepsilon(f)$")
+        d.set_title("(d) best gain from pruning: keep hard (solid), keep easy (dashed)")
+        d.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def plot_label_noise(data, *, axes=None):
+    """Draw :func:`compute_label_noise` data.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 4 matplotlib.axes.Axes, optional
+        Axes for panels (a) to (d) (any shape, read in row-major order); a new 2 x 2 figure by
+        default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
+    nt = data.notes
+    flip, tn = nt.get("flip", FLIP), nt.get("teacher_noise", TEACHER_NOISE)
+    at = nt.get("alpha_tot_cd", ALPHA_TOT_NOISE)
+    with plt.style.context(STYLE_PATH):
+        fig, (a, b, c, d) = _panels(plt, axes, 4, (10.5, 8.4))
+        for keep in ("hard", "easy"):
+            col = RULE_COLORS[keep]
+            a.plot(*_xy(data.select(panel="a", series="frontier", keep=keep)), color=col,
+                   label=f"keep {keep}, Pareto frontier")
+        a.plot(*_xy(data.select(panel="a", series="random")), color=RULE_COLORS["random"],
+               label="keep random (= all data, fewer of them)")
+        a.plot(*_xy(data.select(panel="a", series="clean_frontier")), "k:",
+               label="keep hard, clean labels")
+        for keep, mk in (("hard", "o"), ("easy", "s"), ("random", "^")):
+            _errorbar(a, data.select(panel="a", series="simulation", keep=keep), fmt=mk,
+                      color=RULE_COLORS[keep])
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xlabel(r"$\alpha_{\mathrm{prune}} = P / N$ (examples kept)")
+        a.set_ylabel(r"clean-rule error $\varepsilon$")
+        a.set_title(rf"(a) flips $\eta$ = {flip:g}: best error per example kept")
+        a.legend(fontsize=7, loc="lower left")
+        lname = _learner_label(data.rows[0]["learner"], data.rows[0]["lam"])
+        n = sorted({r["n"] for r in data.select(series="simulation")})
+        a.text(0.98, 0.98, f"learner: {lname}\nlines: theory; points: simulation,\n"
+               f"N = {', '.join(str(v) for v in n) or None}, mean $\\pm$ s.e.m.",
+               transform=a.transAxes, ha="right", va="top", fontsize=7)
+        for keep, mk in (("hard", "o"), ("easy", "s"), ("random", "^")):
+            col = RULE_COLORS[keep]
+            for noise, ls, mfc in (("flip", "-", col), ("teacher", "--", "white")):
+                b.plot(*_xy(data.select(panel="b", series="theory", keep=keep, noise=noise)),
+                       ls, color=col, lw=2.2 if noise == "flip" and keep == "hard" else 1.4)
+                _errorbar(b, data.select(panel="b", series="simulation", keep=keep,
+                                         noise=noise), fmt=mk, color=col, mfc=mfc)
+            for ax, panel in ((c, "c"), (d, "d")):
+                ax.plot(*_xy(data.select(panel=panel, series="theory", keep=keep)), color=col,
+                        label=f"keep {keep}")
+                _errorbar(ax, data.select(panel=panel, series="simulation", keep=keep),
+                          fmt=mk, color=col)
+        b.text(0.03, 0.395, rf"flips (solid, all at $\eta$ = {flip:g}): a flip does not"
+               "\ndepend on $x$, so every rule keeps the same\nfraction; teacher noise "
+               "(dashed) mislabels\nthe hard examples: keep hard keeps them",
+               transform=b.transAxes, fontsize=7, va="top",
+               bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
+        b.set_xscale("log")
+        b.set_xlabel("fraction kept $f$")
+        b.set_ylabel("fraction of kept labels that are wrong")
+        b.set_ylim(bottom=0)
+        b.set_title(rf"(b) mislabelled examples kept, $\alpha_{{tot}}$ = {at:g}")
+        b.legend(handles=[Line2D([], [], color=RULE_COLORS[k], label=f"keep {k}")
+                          for k in ("hard", "easy", "random")]
+                 + [Line2D([], [], color="0.3", ls="-", label=rf"flips $\eta$ = {flip:g}"),
+                    Line2D([], [], color="0.3", ls="--",
+                           label=rf"teacher noise $\sigma$ = {tn:g}")],
+                 fontsize=7, loc="upper right")
+        for ax, panel, title in ((c, "c", rf"(c) flips $\eta$ = {flip:g}"),
+                                 (d, "d", rf"(d) teacher noise $\sigma$ = {tn:g}")):
+            ax.plot(*_xy(data.select(panel=panel, series="clean")), "k:",
+                    label="keep hard, clean labels")
+            ax.plot(*_xy(data.select(panel=panel, series="unpruned")), "--", color="0.6",
+                    lw=1.0, label=r"all data, $\varepsilon(f=1)$")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("fraction kept $f$")
+            ax.set_ylabel(r"clean-rule error $\varepsilon$")
+            ax.set_title(title + rf", same data budget $\alpha_{{tot}}$ = {at:g}")
+            ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
 FIGURES = {
     "keep_hard": (compute_keep_hard, plot_learning_curves),
     "keep_easy": (compute_keep_easy, plot_learning_curves),
@@ -736,6 +1323,8 @@ FIGURES = {
     "imperfect_metric": (compute_imperfect_metric, plot_imperfect_metric),
     "scaling": (compute_scaling, plot_scaling),
     "finite_size": (compute_finite_size, plot_finite_size),
+    "learners": (compute_learners, plot_learners),
+    "label_noise": (compute_label_noise, plot_label_noise),
 }
 
 

@@ -45,7 +45,7 @@ def _run(nb, workdir):
 def test_notebooks_found():
     names = {p.name for p in NOTEBOOKS}
     for stem in ("01_power_law_learning_curves", "02_pruning_with_a_perfect_metric",
-                 "03_imperfect_metrics", "04_explore"):
+                 "03_imperfect_metrics", "04_explore", "05_learners_and_label_noise"):
         assert f"{stem}.ipynb" in names
     assert any(p.parent.name == "solutions" for p in NOTEBOOKS)
 
