@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from .. import _saddle_erm
 from .._validation import check_real
 from ..registry import register_learner
@@ -33,8 +35,8 @@ class _Regularised(Learner):
 
     def fit(self, X, y) -> Fit:
         """The exact minimiser ``J`` (this convention, not normalised); ``objective`` is the
-        training objective at ``J``; ``stats`` holds ``norm = |J| / sqrt(N)`` and
-        ``train_error`` (fraction of kept examples with ``y J . x <= 0``).
+        training objective at ``J``; ``stats`` holds ``train_error`` (fraction of the training
+        examples with ``y J . x <= 0``).
         """
         from .._erm_solvers import solve
 
@@ -51,8 +53,6 @@ class _Regularised(Learner):
 
 
 def _train_error(X, y, w):
-    import numpy as np
-
     return float(np.mean(y * (np.asarray(X) @ w) <= 0.0))
 
 
