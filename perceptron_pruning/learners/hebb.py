@@ -27,10 +27,12 @@ class Hebb(Learner):
     """
 
     def fit(self, X, y) -> Fit:
-        """Hebb's ``J`` on ``(X, y)``."""
-        X = np.asarray(X, dtype=np.float64)
-        w = X.T @ np.asarray(y, dtype=np.float64) / math.sqrt(X.shape[1])
-        return Fit(w=w, objective=math.nan, certificate=0.0, stats={})
+        """Hebb's ``J`` on ``(X, y)`` (the solvers' ``X^T y``, in this convention)."""
+        from .._erm_solvers import hebb
+
+        sol = hebb(X, y)
+        return Fit(w=sol.w / math.sqrt(np.shape(X)[1]), objective=sol.objective,
+                   certificate=sol.certificate, stats={})
 
     def theory(self, law, alpha_prune) -> TheoryValues:
         """The closed form over the kept law."""
