@@ -16,7 +16,8 @@ linear in ``p``, so the rule converges geometrically. The Gaussian is cut at ``|
 
 The nodes carry the labels: a region of label 0 yields each node twice, once correctly labelled
 (``y = +1`` on ``u >= 0``, weight ``p_correct(u)``) and once mislabelled (``y = -1``, weight
-``1 - p_correct(u)``). By the symmetry ``(u, w, y) -> (-u, -w, -y)`` every average of a margin
+``1 - p_correct(u)``). A law with a soft window (a noisy score) multiplies each node's weight
+by its keep probability; the law's regions are cut where the window changes. By the symmetry ``(u, w, y) -> (-u, -w, -y)`` every average of a margin
 loss over the whole plane equals the average over these nodes.
 """
 
@@ -194,5 +195,7 @@ def law_nodes(law, *, n_out=16, n_in=16, direction=None, p_breaks=()) -> LawNode
         return LawNodes(yu=np.empty(0), yw=np.empty(0), wt=np.empty(0),
                         wrong=np.empty(0, dtype=bool))
     yu, yw, wt, wrong = (np.concatenate(z) for z in (yu, yw, wt, wrong))
+    if law.window is not None:
+        wt = wt * law.window.prob(yu, yw)
     keep = wt > 0.0
     return LawNodes(yu=yu[keep], yw=yw[keep], wt=wt[keep], wrong=wrong[keep])

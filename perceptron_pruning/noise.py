@@ -100,6 +100,28 @@ class LabelNoise:
         e = np.arccos(np.clip(R / math.sqrt(1.0 + self.teacher_noise ** 2), -1.0, 1.0)) / np.pi
         return self.flip + (1.0 - 2.0 * self.flip) * e
 
+    def p_agree(self, c):
+        """Probability that an example's label has the sign of a probe field ``t`` whose
+        correlation with the teacher field is ``c`` (``t = c u + sqrt(1 - c^2) w``).
+
+        ``t`` and ``u + sigma xi`` are jointly normal with correlation ``c / sqrt(1 + sigma^2)``,
+        so their signs agree with probability ``A = 1 - arccos(c / sqrt(1 + sigma^2)) / pi``;
+        the flips make it ``(1 - eta) A + eta (1 - A)``.
+
+        Parameters
+        ----------
+        c : float or ndarray
+            ``cos(theta)`` of the probe, in [-1, 1].
+
+        Returns
+        -------
+        float or ndarray
+        """
+        c = np.asarray(c, dtype=np.float64)
+        a = 1.0 - np.arccos(np.clip(c / math.sqrt(1.0 + self.teacher_noise ** 2), -1.0, 1.0)) / np.pi
+        out = (1.0 - self.flip) * a + self.flip * (1.0 - a)
+        return float(out) if out.ndim == 0 else out
+
     def options(self) -> dict:
         """``{"flip": eta, "teacher_noise": sigma}``: the JSON keys and CSV columns."""
         return {"flip": self.flip, "teacher_noise": self.teacher_noise}

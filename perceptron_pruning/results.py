@@ -66,13 +66,15 @@ class SimulationResult(Quantities):
     Attributes
     ----------
     n, p_tot, p_kept : int
-        Dimension, examples drawn and examples kept.
+        Dimension, examples drawn and examples kept (with a filtering metric, the mean over
+        trials, rounded).
     alpha_tot, alpha_prune, f : float
-        ``p_tot / n`` requested, ``p_kept / n`` realised, and the kept fraction.
+        ``p_tot / n`` requested, ``p_kept / n`` realised (mean over trials), and the kept
+        fraction.
     keep : str
         Pruning rule.
     theta : float
-        Probe angle in degrees.
+        Probe angle in degrees (a learned probe's: the mean over trials of the angle achieved).
     learner, metric : str
         The names of the plug-ins that ran.
     options : dict
@@ -127,6 +129,8 @@ class SimulationResult(Quantities):
                "lam": None, **self.options,
                "sampling": self.sampling, "p_tot": self.p_tot, "p_kept": self.p_kept,
                "alpha_prune": self.alpha_prune, "replicates": self.replicates}
+        if "p_agree" in self.values:
+            row["p_agree"] = float(np.mean(self.values["p_agree"]))
         for q, v in self.values.items():
             row[f"{q}_mean"] = float(np.mean(v))
             row[f"{q}_sem"] = sem(v)

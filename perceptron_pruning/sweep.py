@@ -325,13 +325,17 @@ def aggregate(trials):
     for ts in groups.values():
         t0 = ts[0].task
         names = list(ts[0].values)
+        values = {q: np.array([t.values[q] for t in ts]) for q in names}
+        # Realised per trial (a filtering metric, a learned probe): the point reports the mean.
+        ap = float(np.mean(values["alpha_prune"])) if "alpha_prune" in values else t0.p_kept / t0.n
+        theta = float(np.mean(values["theta"])) if "theta" in values else t0.theta
         out.append(SimulationResult(
-            n=t0.n, p_tot=t0.p_tot, p_kept=t0.p_kept, alpha_tot=t0.alpha_tot,
-            alpha_prune=t0.p_kept / t0.n, f=t0.f, keep=t0.keep, theta=t0.theta,
+            n=t0.n, p_tot=t0.p_tot, p_kept=int(round(ap * t0.n)), alpha_tot=t0.alpha_tot,
+            alpha_prune=ap, f=t0.f, keep=t0.keep, theta=theta,
             learner=t0.learner.name, metric=t0.metric.name,
             options=t0.options(), sampling=t0.sampling,
             seeds=np.array([t.task.seed for t in ts], dtype=np.uint64), trials=tuple(ts),
-            values={q: np.array([t.values[q] for t in ts]) for q in names}))
+            values=values))
     return out
 
 

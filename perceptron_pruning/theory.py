@@ -17,6 +17,7 @@ import numpy as np
 
 from ._saddle_maxmargin import TheoryError
 from ._validation import check_keep, check_real, check_theta, renamed_theta
+from .data import probe_cos_sin
 from .metrics.margin import kept_threshold
 from .noise import LabelNoise
 from .registry import get_learner, get_metric
@@ -52,8 +53,9 @@ class TheoryPoint(Quantities):
         ``R`` (teacher overlap), ``rho`` (overlap with the probe's direction orthogonal to the
         teacher), ``norm`` (``|J| / sqrt(N)`` in the learner's convention), ``eps = arccos(R) / pi``
         (error against the clean rule), ``eps_noisy`` (test error on noisy labels),
-        ``frac_mislabelled_kept`` and ``residual`` (largest absolute residual of its
-        equations). Max-margin adds ``kappa`` (margin) and ``alpha_support`` (support vectors per
+        ``frac_mislabelled_kept``, ``residual`` (largest absolute residual of its
+        equations) and ``p_agree`` (fraction of drawn examples labelled with the sign of the
+        probe field). Max-margin adds ``kappa`` (margin) and ``alpha_support`` (support vectors per
         dimension, ``alpha_prune <Phi(a)>``).
     """
 
@@ -114,6 +116,7 @@ def _check_common(f, keep, theta):
 
 
 def _alpha_grid(alpha_prune, alpha_tot, f):
+    # f: the fraction of drawn examples kept (the kept fraction times a filter's eligible one)
     if (alpha_prune is None) == (alpha_tot is None):
         raise ValueError("give exactly one of alpha_prune and alpha_tot")
     name = "alpha_prune" if alpha_tot is None else "alpha_tot"
@@ -141,13 +144,16 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         Examples seen per dimension, each in [1e-3, 1e4]. Any order; the max-margin solver
         continues along the sorted grid and checks every point globally.
     alpha_tot : array_like, shape (K,), optional
-        Examples drawn per dimension, instead of ``alpha_prune`` (``alpha_prune = f alpha_tot``).
+        Examples drawn per dimension, instead of ``alpha_prune`` (``alpha_prune = f alpha_tot``,
+        or ``f p_agree alpha_tot`` with a label-aware metric).
     f : float, default 1
         Kept fraction, in [1e-3, 1].
     keep : {"hard", "easy", "random"}, default "hard"
         Pruning rule.
     theta : float, default 0
-        Probe angle to the teacher, degrees in [0, 90].
+        Probe angle to the teacher, degrees in [0, 90]. A metric with a learned probe
+        (``probe_alpha``) sets it: leave it at 0, and the curve's ``theta`` is the predicted
+        angle ``arccos R_probe(probe_alpha)``.
     learner : str or Learner, default "max-margin"
         A registered learner name (:func:`~perceptron_pruning.registry.learner_names`) or
         instance.
@@ -170,17 +176,28 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         The learner cannot answer at a point: for max-margin with label noise, ``alpha_prune``
         beyond the capacity where the kept data stop being separable (:func:`capacity`).
     """
+    f, keep, theta, learner, metric, noise = _resolve(f, keep, theta, learner, metric, flip,
+                                                      teacher_noise)
+    kept = f * metric.eligible_fraction(theta=theta, noise=noise)
+    ap = _alpha_grid(alpha_prune, alpha_tot, kept)
+    law = metric.kept_law(f=f, keep=keep, theta=theta, noise=noise)
+    out = learner.theory(law, ap)
+    values = {k: np.asarray(v, dtype=float) for k, v in out.values.items()}
+    values["p_agree"] = np.full(ap.size, noise.p_agree(probe_cos_sin(theta)[0]))
+    return TheoryCurve(f=f, keep=keep, theta=theta, learner=learner.name, metric=metric.name,
+                       options={**learner.options(), **metric.options(), **noise.options()},
+                       alpha_prune=ap, alpha_tot=ap / kept, values=values,
+                       jumps=tuple(out.jumps))
+
+
+def _resolve(f, keep, theta, learner, metric, flip, teacher_noise):
+    """Validate a point; a learned probe's angle is the one its learner's theory predicts."""
     f, keep, theta = _check_common(f, keep, theta)
     learner, metric = get_learner(learner), get_metric(metric)
     noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
-    ap = _alpha_grid(alpha_prune, alpha_tot, f)
-    law = metric.kept_law(f=f, keep=keep, theta=theta, noise=noise)
-    out = learner.theory(law, ap)
-    return TheoryCurve(f=f, keep=keep, theta=theta, learner=learner.name, metric=metric.name,
-                       options={**learner.options(), **metric.options(), **noise.options()},
-                       alpha_prune=ap, alpha_tot=ap / f,
-                       values={k: np.asarray(v, dtype=float) for k, v in out.values.items()},
-                       jumps=tuple(out.jumps))
+    metric.check_point(theta=theta, noise=noise)
+    learned = metric.probe_theta(noise)
+    return f, keep, (theta if learned is None else learned), learner, metric, noise
 
 
 @renamed_theta
@@ -230,6 +247,6 @@ def capacity(*, f=1.0, keep="hard", theta=0.0, metric="margin", flip=0.0, teache
     """
     from ._saddle_erm import capacity as _capacity
 
-    f, keep, theta = _check_common(f, keep, theta)
-    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
-    return _capacity(get_metric(metric).kept_law(f=f, keep=keep, theta=theta, noise=noise))
+    f, keep, theta, _, metric, noise = _resolve(f, keep, theta, "hebb", metric, flip,
+                                                teacher_noise)
+    return _capacity(metric.kept_law(f=f, keep=keep, theta=theta, noise=noise))

@@ -108,7 +108,11 @@ class Trial:
         direction orthogonal to the teacher), ``norm = |J| / sqrt(N)`` (in the learner's
         convention), ``eps_noisy`` (test error on fresh noisy labels, exact given ``R``),
         ``frac_mislabelled_kept`` (fraction of kept examples labelled against ``sign(T . x)``),
-        and the learner's own (max-margin: ``kappa``, ``n_support``).
+        ``theta`` (the probe's angle in degrees: the task's, or what a learned probe achieved),
+        ``p_agree`` (fraction of drawn examples labelled with the sign of the probe field),
+        ``alpha_prune`` (examples kept per dimension: ``round(f P_tot) / N``, or with a metric
+        that filters examples out ``round(f P_eligible) / N``), and the learner's own
+        (max-margin: ``kappa``, ``n_support``).
     """
 
     task: Task
@@ -120,8 +124,8 @@ class Trial:
         return {"n": t.n, "alpha_tot": t.alpha_tot, "f": t.f, "keep": t.keep, "theta": t.theta,
                 "learner": t.learner.name, "metric": t.metric.name, **t.options(),
                 "sampling": t.sampling,
-                "replicate": t.replicate, "seed": t.seed, "p_tot": t.p_tot, "p_kept": t.p_kept,
-                "alpha_prune": t.p_kept / t.n, **self.values}
+                "replicate": t.replicate, "seed": t.seed, "p_tot": t.p_tot,
+                "p_kept": int(round(self.values["alpha_prune"] * t.n)), **self.values}
 
 
 def memory_limit() -> int:
@@ -175,9 +179,13 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
                          f"{alpha_tot:g}, n = {n}")
     if n == 1 and theta != 0.0:
         raise ValueError("theta must be 0 when n = 1 (no direction is orthogonal to the teacher)")
+    metric.check_point(theta=theta, noise=noise)
     p_tot = int(round(alpha_tot * n))
     k = n_kept(p_tot, f)
     need, limit = _trial_bytes(n, p_tot, k, sampling), memory_limit()
+    probe_alpha = getattr(metric, "probe_alpha", None)
+    if probe_alpha is not None:  # the learned probe's training set and the solver's copy
+        need = max(need, 16 * n * max(1, round(probe_alpha * n)))
     if need > limit:
         raise ValueError(f"n = {n} with alpha_tot = {alpha_tot:g} (P_tot = {p_tot}, f = {f:g}) "
                          f"needs about {need / 2**30:.3g} GiB per trial, over the limit of "
@@ -209,11 +217,12 @@ def run_trial(task: Task) -> Trial:
     -------
     Trial
     """
+    theta = probe_angle(task)
     if task.sampling == "full":
-        w, fit, teacher, perp, wrong = _run_full(task)
+        w, fit, teacher, perp, kept = _run_full(task, theta)
         R_num, rho_num = w @ teacher, w @ perp
     else:
-        w, fit, wrong = _run_fields(task)
+        w, fit, kept = _run_fields(task, theta)
         R_num, rho_num = w[0], (w[1] if w.size > 1 else 0.0)
     nrm = float(np.linalg.norm(w))
     R = float(np.clip(R_num / nrm, -1.0, 1.0))
@@ -221,28 +230,60 @@ def run_trial(task: Task) -> Trial:
     return Trial(task=task, values={"eps": float(np.arccos(R) / np.pi), "R": R, "rho": rho,
                                     "norm": nrm / float(np.sqrt(task.n)),
                                     "eps_noisy": float(task.noise.eps_noisy(R)),
-                                    "frac_mislabelled_kept": wrong, **fit.stats})
+                                    "frac_mislabelled_kept": kept.frac_wrong,
+                                    "theta": theta, "p_agree": kept.p_agree,
+                                    "alpha_prune": kept.k / task.n, **fit.stats})
+
+
+def probe_angle(task: Task) -> float:
+    """The probe's angle to the teacher in degrees: ``task.theta``, or for a metric that learns
+    its probe (``probe_alpha``) the angle the probe it trains achieves. That probe's training set
+    comes from a stream of its own (the ``2^31``-th child of ``SeedSequence(seed)``), so the
+    scored examples are the same whatever the probe.
+    """
+    ss = np.random.SeedSequence(task.seed, spawn_key=(1 << 31,))
+    th = task.metric.learned_probe(task.n, task.noise, np.random.default_rng(ss))
+    return task.theta if th is None else float(th)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    k: int  # examples kept
+    frac_wrong: float  # of them, labelled against sign(u)
+    p_agree: float  # of all drawn, labelled with the sign of the probe field
 
 
 def _frac_wrong(u, y):
     return float(np.mean(y != np.where(u >= 0.0, 1.0, -1.0)))
 
 
-def _run_full(task):
+def _run_full(task, theta):
     rng = np.random.default_rng(task.seed)
-    prob = make_problem(task.n, task.p_tot, theta=task.theta, rng=rng)
+    prob = make_problem(task.n, task.p_tot, theta=0.0, rng=rng)
+    # The probe at the (possibly learned) angle, from the problem's random orthogonal direction:
+    # the same draws as make_problem(theta=theta) for a fixed probe.
+    c, s = probe_cos_sin(theta)
+    probe = c * prob.teacher + s * prob.probe_perp
     X = prob.X
     u = X @ prob.teacher
     y = task.noise.labels(u, rng) if not task.noise.clean else prob.y
-    fields = Fields(u=u, w=X @ prob.probe_perp, t=X @ prob.probe, y=y)
+    t = X @ probe
+    fields = Fields(u=u, w=X @ prob.probe_perp, t=t, y=y)
     idx = task.metric.select(fields, f=task.f, keep=task.keep, rng=rng)
     fit = task.learner.fit(X[idx], y[idx])
     return (np.asarray(fit.w, dtype=float), fit, prob.teacher, prob.probe_perp,
-            _frac_wrong(u[idx], y[idx]))
+            _Kept(idx.size, _frac_wrong(u[idx], y[idx]), float(np.mean(y * t > 0.0))))
 
 
-def kept_fields(task: Task):
+def kept_fields(task: Task, theta=None):
     """The kept examples on the ``"fields"`` path, in the order they were drawn.
+
+    Parameters
+    ----------
+    task : Task
+    theta : float, optional
+        The probe's angle in degrees (default ``task.theta``; a learned probe's realised angle,
+        :func:`probe_angle`).
 
     Returns
     -------
@@ -250,28 +291,43 @@ def kept_fields(task: Task):
         Each kept example's position in the stream of ``P_tot`` draws.
     fields : Fields
         Their fields, arrays of shape ``(P_kept,)``.
+    p_agree : float
+        Fraction of the drawn examples whose label has the sign of the probe field.
     """
-    p, k = task.p_tot, task.p_kept
-    c, s = probe_cos_sin(task.theta)
+    p = task.p_tot
+    # A metric may filter examples out (an infinite key) and keep round(f P_eligible) of the
+    # rest; P_eligible is known only at the end, so keep the round(f P_tot) >= that smallest.
+    k = task.p_kept
+    c, s = probe_cos_sin(task.theta if theta is None else theta)
     n_chunks = -(-p // CHUNK)
     streams = np.random.SeedSequence(task.seed).spawn(1 + n_chunks)[1:]
     cand = None  # running candidates: (key, index, u, w, y)
+    eligible = agree = 0
     for ci, ss in enumerate(streams):
         m = min(CHUNK, p - ci * CHUNK)
         rng = np.random.default_rng(ss)
         u = rng.standard_normal(m)
         w = rng.standard_normal(m) if task.n > 1 else np.zeros(m)
         y = task.noise.labels(u, rng)
-        key = np.asarray(task.metric.key(Fields(u=u, w=w, t=c * u + s * w, y=y),
-                                         keep=task.keep, rng=rng), dtype=np.float64)
+        t = c * u + s * w
+        key = np.asarray(task.metric.key(Fields(u=u, w=w, t=t, y=y), keep=task.keep, rng=rng),
+                         dtype=np.float64)
+        eligible += int(np.count_nonzero(key < np.inf))
+        agree += int(np.count_nonzero(y * t > 0.0))
         new = (key, np.arange(ci * CHUNK, ci * CHUNK + m), u, w, y)
         cand = new if cand is None else tuple(np.concatenate(z) for z in zip(cand, new))
         if cand[0].size > k:
             order = np.lexsort((cand[1], cand[0]))[:k]  # smallest keys, ties to the first drawn
             cand = tuple(z[order] for z in cand)
+    if eligible == 0:
+        raise ValueError(f"metric {task.metric} filtered out all {p} examples")
+    k_final = n_kept(eligible, task.f)
+    if k_final < cand[0].size:
+        order = np.lexsort((cand[1], cand[0]))[:k_final]
+        cand = tuple(z[order] for z in cand)
     order = np.argsort(cand[1])
     _, index, u, w, y = (z[order] for z in cand)
-    return index, Fields(u=u, w=w, t=c * u + s * w, y=y)
+    return index, Fields(u=u, w=w, t=c * u + s * w, y=y), agree / p
 
 
 def _bulk(task, index):
@@ -293,8 +349,8 @@ def _bulk(task, index):
     return Z
 
 
-def _run_fields(task):
-    index, kept = kept_fields(task)
+def _run_fields(task, theta):
+    index, kept, agree = kept_fields(task, theta)
     X = np.empty((index.size, task.n))
     X[:, 0] = kept.u
     if task.n > 1:
@@ -302,4 +358,5 @@ def _run_fields(task):
     if task.n > 2:
         X[:, 2:] = _bulk(task, index)
     fit = task.learner.fit(X, kept.y)
-    return np.asarray(fit.w, dtype=float), fit, _frac_wrong(kept.u, kept.y)
+    return (np.asarray(fit.w, dtype=float), fit,
+            _Kept(index.size, _frac_wrong(kept.u, kept.y), agree))

@@ -45,7 +45,7 @@ def test_kept_fields_have_the_kept_law(keep, f, theta):
     # The fields path selects from exactly Gaussian fields: the kept examples' moments match the
     # metric's kept law (computed by brute-force quadrature) within Monte Carlo error.
     task = trial.make_task(50, 4000.0, f=f, keep=keep, theta=theta, seed=3)  # P_tot = 200000
-    _, kept = trial.kept_fields(task)
+    _, kept, _ = trial.kept_fields(task)
     assert kept.u.size == task.p_kept
     law = get_metric("margin").kept_law(f=f, keep=keep, theta=theta)
     _, yu, yw = law_moments(law)
@@ -64,7 +64,7 @@ def test_streaming_selection_equals_selection_on_all_examples(monkeypatch):
     # stream (ties to the first drawn), whatever the chunking.
     monkeypatch.setattr(trial, "CHUNK", 997)
     task = trial.make_task(20, 500.0, f=0.013, keep="hard", theta=15.0, seed=9)  # P = 10000
-    index, kept = trial.kept_fields(task)
+    index, kept, _ = trial.kept_fields(task)
     # Redraw the whole stream chunk by chunk and select on all of it at once.
     streams = np.random.SeedSequence(task.seed).spawn(1 + math.ceil(task.p_tot / 997))[1:]
     us, ws = [], []
@@ -121,8 +121,8 @@ def test_runs_at_different_f_share_their_examples():
     # are rows of the examples kept at f = 1, bulk coordinates included.
     small = trial.make_task(12, 5.0, f=0.3, keep="hard", seed=2)
     full = trial.make_task(12, 5.0, f=1.0, keep="hard", seed=2)
-    i_s, _ = trial.kept_fields(small)
-    i_f, _ = trial.kept_fields(full)
+    i_s, _, _ = trial.kept_fields(small)
+    i_f, _, _ = trial.kept_fields(full)
     assert set(i_s) <= set(i_f)
     pos = np.searchsorted(i_f, i_s)
     np.testing.assert_array_equal(trial._bulk(small, i_s), trial._bulk(full, i_f)[pos])

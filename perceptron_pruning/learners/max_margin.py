@@ -52,7 +52,7 @@ class MaxMargin(Learner):
     def theory(self, law, alpha_prune) -> TheoryValues:
         """Saddle point on the kept law, continued along the grid (see the class notes)."""
         alpha_prune = np.asarray(alpha_prune, dtype=float)
-        if law.noise.clean:
+        if law.noise.clean and law.window is None:
             values, jumps = _saddle_maxmargin.solve_curve(law.correctly_labelled(), alpha_prune)
             values = dict(values)
             values["norm"] = 1.0 / np.asarray(values["kappa"])

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from scipy.special import ndtr
 
 from ..noise import CLEAN, LabelNoise
 from ..registry import Plugin
 
-__all__ = ["Fields", "KeptLaw", "Metric", "whole_plane"]
+__all__ = ["Fields", "KeptLaw", "Metric", "Window", "whole_plane"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,45 @@ class Fields:
     w: np.ndarray
     t: np.ndarray
     y: np.ndarray
+
+
+@dataclass(frozen=True)
+class Window:
+    """A soft selection: the probability that an example of score ``q`` is kept.
+
+    A metric that ranks by a noisy score ``q + sigma zeta`` (``zeta ~ N(0, 1)`` fresh per
+    example) keeps, as ``N -> infinity``, an example of score ``q`` with probability
+    ``Phi((tau - q) / sigma)`` (keep hard) or ``Phi((q - tau) / sigma)`` (keep easy). The score is
+    the probe field of the example with its label, ``y t = c y u + s y w``, or its absolute value.
+
+    Attributes
+    ----------
+    c, s : float
+        ``cos`` and ``sin`` of the probe angle.
+    tau : float
+        Threshold of the noisy score.
+    sigma : float
+        Standard deviation of the score noise, ``> 0``.
+    keep : {"hard", "easy"}
+        Which side is kept.
+    signed : bool
+        The score is ``y t`` (else ``|t|``).
+    """
+
+    c: float
+    s: float
+    tau: float
+    sigma: float
+    keep: str
+    signed: bool
+
+    def prob(self, yu, yw):
+        """Keep probability of examples with label-times-fields ``(yu, yw)``, arrays ``(M,)``."""
+        q = self.c * np.asarray(yu) + self.s * np.asarray(yw)
+        if not self.signed:
+            q = np.abs(q)
+        z = (self.tau - q) / self.sigma
+        return ndtr(z if self.keep == "hard" else -z)
 
 
 @dataclass(frozen=True)
@@ -61,6 +101,9 @@ class KeptLaw:
         Which labels each region holds (see above); all 0 by default.
     noise : LabelNoise
         The label noise of the examples (clean by default).
+    window : Window or None
+        A soft selection multiplying the density (None: the regions are kept whole). The
+        regions are then cut where the window changes, so a quadrature resolves it.
     """
 
     c0: np.ndarray
@@ -71,15 +114,16 @@ class KeptLaw:
     symmetric: bool
     labels: np.ndarray = None
     noise: LabelNoise = CLEAN
+    window: Window = None
 
     def __post_init__(self):
         if self.labels is None:
             object.__setattr__(self, "labels", np.zeros(self.ncon.size, dtype=np.int64))
 
     @classmethod
-    def from_regions(cls, regions, *, weight, symmetric, labels=None, noise=CLEAN):
+    def from_regions(cls, regions, *, weight, symmetric, labels=None, noise=CLEAN, window=None):
         """Build from a list of regions, each a list of ``(c0, cu, cw)`` half-planes
-        (``labels``: one of 0, +1, -1 per region, default all 0).
+        (``labels``: one of 0, +1, -1 per region, default all 0; ``window``: see the class).
         """
         k = len(regions)
         c = np.zeros((3, k, 3))
@@ -93,7 +137,8 @@ class KeptLaw:
             raise ValueError("labels must hold one of -1, 0, +1 per region")
         return cls(c0=c[0], cu=c[1], cw=c[2],
                    ncon=np.array([len(r) for r in regions], dtype=np.int64),
-                   weight=float(weight), symmetric=bool(symmetric), labels=lab, noise=noise)
+                   weight=float(weight), symmetric=bool(symmetric), labels=lab, noise=noise,
+                   window=window)
 
     def correctly_labelled(self) -> KeptLaw:
         """The regions that can hold examples labelled ``sign(u)`` (label 0 or +1), as regions
@@ -103,7 +148,8 @@ class KeptLaw:
         keep = self.labels >= 0
         return KeptLaw(c0=self.c0[keep], cu=self.cu[keep], cw=self.cw[keep],
                        ncon=self.ncon[keep], weight=self.weight, symmetric=self.symmetric,
-                       labels=np.zeros(int(keep.sum()), dtype=np.int64), noise=self.noise)
+                       labels=np.zeros(int(keep.sum()), dtype=np.int64), noise=self.noise,
+                       window=self.window)
 
 
 def whole_plane(noise=CLEAN) -> KeptLaw:
@@ -117,13 +163,24 @@ class Metric(Plugin):
 
     A subclass implements
 
-    - ``key(fields, *, keep, rng) -> ndarray, shape (P,)``: a sort key per example; the engine
-      keeps the ``round(f P_tot)`` examples with the smallest keys (ties go to the example drawn
+    - ``key(fields, *, keep, rng) -> ndarray, shape (P,)``: a sort key per example. An
+      example whose key is ``+inf`` is filtered out; of the ``P_eligible`` others the engine
+      keeps the ``round(f P_eligible)`` with the smallest keys (ties go to the example drawn
       first). It sees one chunk of examples at a time, so the key of an example may depend only
       on that example (and on ``rng``, its only source of randomness);
     - ``kept_law(*, f, keep, theta, noise) -> KeptLaw``: the ``N -> infinity`` law of the kept
       fields and labels for a probe at ``theta`` degrees to the teacher, when the labels carry
       ``noise`` (a :class:`~perceptron_pruning.noise.LabelNoise`; the law stores it).
+
+    and may override
+
+    - ``check_point(*, theta, noise)``: raise ``ValueError`` for a combination it refuses;
+    - ``eligible_fraction(*, theta, noise) -> float``: the ``N -> infinity`` fraction of drawn
+      examples whose key is finite (default 1), so that ``alpha_prune = f * eligible * alpha_tot``;
+    - ``learned_probe(n, noise, rng) -> float or None`` and ``probe_theta(noise) -> float or
+      None``: for a metric whose probe is trained on examples of its own, the angle in degrees
+      that one trained probe achieves, and the angle the theory predicts (default None: the
+      probe is at the angle ``theta`` the caller gives).
     """
 
     name: ClassVar[str] = ""
@@ -133,11 +190,32 @@ class Metric(Plugin):
         raise NotImplementedError
 
     def select(self, fields, *, f, keep, rng):
-        """Indices (increasing) of the ``round(f P)`` examples with the smallest keys."""
+        """Indices (increasing) of the ``round(f P_eligible)`` examples with the smallest keys
+        (``P_eligible``: those whose key is finite).
+        """
         from ..pruning import n_kept, smallest
 
-        return smallest(self.key(fields, keep=keep, rng=rng), n_kept(fields.u.size, f))
+        key = np.asarray(self.key(fields, keep=keep, rng=rng), dtype=np.float64)
+        eligible = int(np.count_nonzero(key < np.inf))
+        if eligible == 0:
+            raise ValueError(f"metric {self} filtered out all {key.size} examples")
+        return smallest(key, n_kept(eligible, f))
 
     def kept_law(self, *, f, keep, theta, noise=CLEAN) -> KeptLaw:  # pragma: no cover
         """Kept law in the teacher/probe plane; see the class docstring."""
         raise NotImplementedError(f"metric {self.name!r} has no theory")
+
+    def check_point(self, *, theta, noise=CLEAN):
+        """Raise ``ValueError`` for a point the metric cannot honour (default: none)."""
+
+    def eligible_fraction(self, *, theta, noise=CLEAN) -> float:
+        """Fraction of drawn examples the metric does not filter out (1: it filters none)."""
+        return 1.0
+
+    def learned_probe(self, n, noise, rng):
+        """Angle (degrees) of a probe trained on examples of its own; None for a fixed probe."""
+        return None
+
+    def probe_theta(self, noise=CLEAN):
+        """Theory's angle (degrees) of a learned probe; None for a fixed probe."""
+        return None

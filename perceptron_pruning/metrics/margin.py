@@ -1,22 +1,25 @@
-"""The paper's metric: the margin of a probe at angle ``theta`` to the teacher, ranked by its
-absolute value ``|J_probe . x|`` (``score="abs"``) or by its signed value ``y J_probe . x``
-(``score="signed"``).
+"""The paper's metric and its variants as users meet them: the margin of a probe at angle
+``theta`` to the teacher, ranked by its absolute value ``|J_probe . x|`` (``score="abs"``) or by
+its signed value ``y J_probe . x`` (``score="signed"``), optionally with score noise, a label-aware
+filter, and a probe learned from examples of its own (theory-erm.md, "Pruning metrics").
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.polynomial.legendre import leggauss
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri, owens_t
 
-from .._validation import check_f, check_keep, check_theta
+from .._validation import check_f, check_keep, check_real, check_theta
 from ..data import probe_cos_sin
 from ..noise import CLEAN
-from ..registry import register_metric
-from ._base import KeptLaw, Metric, whole_plane
+from ..registry import get_learner, learner_names, register_metric
+from ._base import KeptLaw, Metric, Window, whole_plane
 
 __all__ = ["SCORES", "ProbeMargin", "kept_threshold"]
 
@@ -131,6 +134,97 @@ def kept_threshold(f, keep, *, score="abs", theta=0.0, noise=CLEAN):
                         xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
+_Z_CUTS = (-8.0, -6.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+_T_MAX = 10.0  # |t| beyond this carries < 1e-22 of the mass
+_GL = leggauss(24)
+
+
+def _agree_prob(t, c, s, noise):
+    """``P(y = sign(t) | t)`` for probe field ``t >= 0``: ``u | t ~ N(c t, s^2)``, so
+    ``P(sign(u + sigma xi) = sign(t) | t) = Phi(c |t| / sqrt(s^2 + sigma^2))``, then the flips.
+    """
+    scale = math.hypot(s, noise.teacher_noise)
+    b = np.ones_like(t) if scale == 0.0 else ndtr(c * t / scale)
+    return (1.0 - noise.flip) * b + noise.flip * (1.0 - b)
+
+
+def _keep_prob(q, tau, sigma, keep):
+    """Keep probability of score ``q`` at threshold ``tau`` (a step when ``sigma = 0``)."""
+    if sigma == 0.0:
+        return (q < tau if keep == "hard" else q > tau).astype(float)
+    z = (tau - q) / sigma
+    return ndtr(z if keep == "hard" else -z)
+
+
+def _t_cuts(tau, sigma, c, s, noise):
+    """Breakpoints in ``t >= 0`` of the one-dimensional mass integrand."""
+    cuts = [0.0, _T_MAX]
+    zs = (0.0,) if sigma == 0.0 else _Z_CUTS
+    cuts += [abs(tau + z * sigma) for z in zs]
+    scale = math.hypot(s, noise.teacher_noise)
+    if c > 0.0 and scale > 0.0:  # the agreement probability turns on the scale scale / c
+        cuts += [k * scale / c for k in (0.5, 2.0, 5.0)]
+    return np.unique([x for x in cuts if 0.0 <= x <= _T_MAX])
+
+
+def _general_mass(tau, *, keep, signed, sigma, label_aware, c, s, noise):
+    """Fraction of drawn examples kept at threshold ``tau``, by quadrature over ``t``.
+
+    ``2 int_0^inf phi(t) [a(t) K(t) + (1 - a(t)) K'(t)] dt`` with ``a`` the probability that the
+    label agrees with ``sign(t)``: an agreeing example has score ``t`` (abs or signed), a
+    disagreeing one ``t`` (abs) or ``-t`` (signed), and none when the metric is label-aware.
+    """
+    x, wx = _GL
+    edges = _t_cuts(tau, sigma, c, s, noise)
+    total = 0.0
+    for e0, e1 in zip(edges[:-1], edges[1:]):
+        t = 0.5 * (e1 - e0) * x + 0.5 * (e0 + e1)
+        w = 0.5 * (e1 - e0) * wx * np.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
+        a = _agree_prob(t, c, s, noise)
+        val = a * _keep_prob(t, tau, sigma, keep)
+        if not label_aware:
+            val = val + (1.0 - a) * _keep_prob(t if not signed else -t, tau, sigma, keep)
+        total += float(w @ val)
+    return 2.0 * total
+
+
+def _strip_law(tau, *, keep, signed, sigma, label_aware, c, s, noise, weight, symmetric):
+    """Kept law on ``u >= 0`` as strips of the probe field ``t``: a soft window (``sigma > 0``)
+    changes only across them, and with a label-aware filter the strips ``t > 0`` hold the
+    correctly labelled examples, those with ``t < 0`` the mislabelled ones.
+    """
+    half = (0.0, 1.0, 0.0)
+    if sigma > 0.0:
+        pts = [tau + z * sigma for z in _Z_CUTS]
+        cuts = sorted({x for p in pts for x in (p, -p) if abs(x) < _T_MAX} | {0.0})
+        window = Window(c=c, s=s, tau=tau, sigma=sigma, keep=keep, signed=signed)
+    else:  # hard thresholds: agreeing examples kept where |t| < tau (hard) or > tau (easy)
+        cuts = [-abs(tau), 0.0, abs(tau)] if tau != 0.0 else [0.0]
+        window = None
+    edges = [-math.inf, *cuts, math.inf]
+    regions, labels = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if sigma == 0.0:
+            mid = 0.5 * (max(lo, -_T_MAX) + min(hi, _T_MAX))
+            if not (abs(mid) < tau if keep == "hard" else abs(mid) > tau):
+                continue
+        reg = [half]
+        if math.isfinite(lo):
+            reg.append((-lo, c, s))
+        if math.isfinite(hi):
+            reg.append((hi, -c, -s))
+        regions.append(reg)
+        labels.append((1 if lo >= 0.0 else -1) if label_aware else 0)
+    return KeptLaw.from_regions(regions, weight=weight, symmetric=symmetric, labels=labels,
+                                noise=noise, window=window)
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_R(learner, probe_alpha, noise):
+    law = whole_plane(noise)
+    return float(get_learner(learner).theory(law, np.array([probe_alpha])).values["R"][0])
+
+
 @register_metric("margin")
 @dataclass(frozen=True)
 class ProbeMargin(Metric):
@@ -143,30 +237,157 @@ class ProbeMargin(Metric):
         ``"abs"`` (the paper's) ranks by the margin ``|t|``; ``"signed"`` ranks by ``y t``, so
         keep hard takes the probe's misclassified examples first. With the perfect probe
         (``theta = 0``) and clean labels ``y t = |u|``: both scores keep the same examples.
+    score_noise : float, default 0
+        Standard deviation ``sigma_s >= 0`` of Gaussian noise added to each example's score
+        (fresh per example): a noisy metric whose errors are not an angle. The theory's kept law
+        gets a soft window, ``Phi((tau - score) / sigma_s)`` for keep hard. ``sigma_s -> inf``
+        is random pruning.
+    label_aware : bool, default False
+        First drop the examples whose label disagrees with ``sign(t)``; ``f`` is then the
+        fraction kept of the rest, so ``alpha_prune = f p_agree alpha_tot`` with ``p_agree``
+        the fraction that agrees. (On the rest ``y t = |t|``: both scores rank alike.) With
+        clean labels and the perfect probe (``theta = 0``) every label agrees and the filter
+        changes nothing.
+    probe_alpha : float or None, default None
+        Learn the probe: train ``probe_learner`` on ``round(probe_alpha N)`` fresh examples of
+        the same teacher and label noise, in (0, 1e4]. The probe's angle is then an outcome,
+        not a parameter (``theta`` must be left at 0): each trial reports the angle its probe
+        achieved, and the theory uses ``cos(theta) = R`` of ``probe_learner``'s own unpruned
+        curve at ``probe_alpha``. The labels spent are ``probe_alpha + alpha_tot`` per dimension.
+    probe_learner : str, default "max-margin"
+        A registered learner name, with its default options; used only with ``probe_alpha``.
+        Max-margin needs clean labels (noisy data may not be separable).
     """
 
     score: str = "abs"
+    score_noise: float = 0.0
+    label_aware: bool = False
+    probe_alpha: float = None
+    probe_learner: str = "max-margin"
 
     def __post_init__(self):
         _check_score(self.score)
+        object.__setattr__(self, "score_noise", check_real("score_noise", self.score_noise,
+                                                           low=0.0, high=1e12))
+        if not isinstance(self.label_aware, (bool, np.bool_)):
+            raise ValueError(f"label_aware must be True or False; got {self.label_aware!r}")
+        object.__setattr__(self, "label_aware", bool(self.label_aware))
+        if self.probe_learner not in learner_names():
+            raise ValueError(f"probe_learner must be one of {', '.join(learner_names())}; "
+                             f"got {self.probe_learner!r}")
+        if self.probe_alpha is None:
+            if self.probe_learner != "max-margin":
+                raise ValueError("probe_learner needs probe_alpha (the examples per dimension "
+                                 "the probe is trained on), in (0, 1e4]")
+        else:
+            object.__setattr__(self, "probe_alpha", check_real(
+                "probe_alpha", self.probe_alpha, low=0.0, high=1e4, low_open=True))
+
+    # -- the probe ---------------------------------------------------------------------------
+
+    def check_point(self, *, theta, noise=CLEAN):
+        """Refuse combinations the metric cannot honour (a ``ValueError`` naming them)."""
+        if self.probe_alpha is None:
+            return
+        if theta != 0.0:
+            raise ValueError(f"theta must be left at 0 with a learned probe (probe_alpha = "
+                             f"{self.probe_alpha:g}): its angle is an outcome; got {theta:g}")
+        if self.probe_learner == "max-margin" and not noise.clean:
+            raise ValueError("probe_learner 'max-margin' needs clean labels (flip = 0 and "
+                             "teacher_noise = 0); with label noise use svm, logistic, ridge "
+                             "or hebb")
+
+    def learned_probe(self, n, noise, rng):
+        """Train the probe on ``round(probe_alpha n)`` fresh examples drawn from ``rng`` (the
+        teacher is the first axis) and return the angle in degrees it makes with the teacher;
+        None for a fixed probe.
+        """
+        if self.probe_alpha is None:
+            return None
+        self.check_point(theta=0.0, noise=noise)
+        p0 = max(1, int(round(self.probe_alpha * n)))
+        X = rng.standard_normal((p0, n))
+        y = noise.labels(X[:, 0], rng)
+        J = np.asarray(get_learner(self.probe_learner).fit(X, y).w, dtype=float)
+        nrm = float(np.linalg.norm(J))
+        cos = J[0] / nrm if nrm > 0.0 else 0.0
+        return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+
+    def probe_theta(self, noise=CLEAN):
+        """Theory's probe angle in degrees: ``arccos R`` of ``probe_learner`` trained on
+        ``probe_alpha`` clean-or-noisy examples per dimension (None for a fixed probe).
+        """
+        if self.probe_alpha is None:
+            return None
+        self.check_point(theta=0.0, noise=noise)
+        return math.degrees(math.acos(min(1.0, _probe_R(self.probe_learner, self.probe_alpha,
+                                                           noise))))
+
+    # -- selection -----------------------------------------------------------------------------
 
     def key(self, fields, *, keep, rng):
-        """``|t|`` or ``y t`` (hard), its negative (easy), or a uniform random key (random)."""
+        """``|t|`` or ``y t`` (hard), its negative (easy), or a uniform random key (random);
+        plus ``score_noise`` times a fresh normal, and ``+inf`` (filtered out) where a
+        label-aware metric sees the label disagree with ``sign(t)``.
+        """
         if keep == "random":
-            return rng.random(fields.t.size)
-        s = np.abs(fields.t) if self.score == "abs" else fields.y * fields.t
-        return s if keep == "hard" else -s
+            k = rng.random(fields.t.size)
+        else:
+            s = np.abs(fields.t) if self.score == "abs" else fields.y * fields.t
+            if self.score_noise:
+                s = s + self.score_noise * rng.standard_normal(fields.t.size)
+            k = s if keep == "hard" else -s
+        if self.label_aware:
+            k = np.where(fields.y * fields.t > 0.0, k, np.inf)
+        return k
+
+    def eligible_fraction(self, *, theta, noise=CLEAN) -> float:
+        """``p_agree`` (:meth:`LabelNoise.p_agree`) when label-aware, else 1."""
+        if not self.label_aware:
+            return 1.0
+        return noise.p_agree(probe_cos_sin(theta)[0])
+
+    def threshold(self, *, f, keep, theta, noise=CLEAN) -> float:
+        """Threshold ``tau`` of the (noisy) score at which the kept fraction is ``f`` (of the
+        eligible examples); see :func:`kept_threshold` for the sharp cases.
+        """
+        if self.score_noise == 0.0 and not self.label_aware:
+            return kept_threshold(f, keep, score=self.score, theta=theta, noise=noise)
+        c, s = probe_cos_sin(theta)
+        target = f * self.eligible_fraction(theta=theta, noise=noise)
+        sig = self.score_noise
+        kw = dict(keep=keep, signed=self.score == "signed", sigma=sig,
+                  label_aware=self.label_aware, c=c, s=s, noise=noise)
+        span = _T_MAX + 12.0 * sig
+        lo = 0.0 if (sig == 0.0 and (self.label_aware or self.score == "abs")) else -span
+        return float(brentq(lambda tau: _general_mass(tau, **kw) - target, lo, span,
+                            xtol=1e-13 * max(1.0, sig), rtol=4 * np.finfo(float).eps,
+                            maxiter=300))
 
     def kept_law(self, *, f, keep, theta, noise=CLEAN) -> KeptLaw:
         """``abs``: a band ``|t| < gamma`` (hard) or its complement (easy) in the ``(u, w)``
         plane, whatever the labels. ``signed``: on ``u >= 0``, the correctly labelled examples
         (``y = +1``) where ``t < tau`` (hard) or ``t > tau`` (easy), and with label noise the
-        mislabelled ones (``y = -1``) where ``-t < tau`` or ``-t > tau``.
+        mislabelled ones (``y = -1``) where ``-t < tau`` or ``-t > tau``. Score noise makes the
+        edge a soft window; a label-aware filter keeps, on ``u >= 0``, the correctly labelled
+        examples with ``t > 0`` and the mislabelled ones with ``t < 0``.
         """
-        if keep == "random" or f == 1.0:
-            return whole_plane(noise)
         c, s = probe_cos_sin(theta)
+        elig = self.eligible_fraction(theta=theta, noise=noise)
+        if keep == "random" or f == 1.0:
+            if not self.label_aware:
+                return whole_plane(noise)
+            return KeptLaw.from_regions([[(0.0, 1.0, 0.0), (0.0, c, s)],
+                                         [(0.0, 1.0, 0.0), (0.0, -c, -s)]], weight=2.0 / elig,
+                                        symmetric=theta == 0.0, labels=[1, -1], noise=noise)
         half = (0.0, 1.0, 0.0)
+        if self.score_noise > 0.0 or self.label_aware:
+            tau = self.threshold(f=f, keep=keep, theta=theta, noise=noise)
+            symmetric = theta == 0.0 or (theta == 90.0 and not self.label_aware
+                                         and self.score == "abs")
+            return _strip_law(tau, keep=keep, signed=self.score == "signed",
+                              sigma=self.score_noise, label_aware=self.label_aware, c=c, s=s,
+                              noise=noise, weight=2.0 / (f * elig), symmetric=symmetric)
         if self.score == "signed":
             tau = kept_threshold(f, keep, score="signed", theta=theta, noise=noise)
             # Even in w only with the perfect probe, where y t = +-|u| (at 90 deg it is y w).
