@@ -17,8 +17,9 @@ linear in ``p``, so the rule converges geometrically. The Gaussian is cut at ``|
 The nodes carry the labels: a region of label 0 yields each node twice, once correctly labelled
 (``y = +1`` on ``u >= 0``, weight ``p_correct(u)``) and once mislabelled (``y = -1``, weight
 ``1 - p_correct(u)``). A law with a soft window (a noisy score) multiplies each node's weight
-by its keep probability; the law's regions are cut where the window changes. By the symmetry ``(u, w, y) -> (-u, -w, -y)`` every average of a margin
-loss over the whole plane equals the average over these nodes.
+by its keep probability; the law's regions are cut where the window changes. By the symmetry
+``(u, w, y) -> (-u, -w, -y)`` every average of a margin loss over the whole plane equals the
+average over these nodes.
 """
 
 from __future__ import annotations

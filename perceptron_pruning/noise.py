@@ -118,7 +118,8 @@ class LabelNoise:
         float or ndarray
         """
         c = np.asarray(c, dtype=np.float64)
-        a = 1.0 - np.arccos(np.clip(c / math.sqrt(1.0 + self.teacher_noise ** 2), -1.0, 1.0)) / np.pi
+        r = c / math.sqrt(1.0 + self.teacher_noise ** 2)
+        a = 1.0 - np.arccos(np.clip(r, -1.0, 1.0)) / np.pi
         out = (1.0 - self.flip) * a + self.flip * (1.0 - a)
         return float(out) if out.ndim == 0 else out
 
