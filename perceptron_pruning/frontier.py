@@ -13,8 +13,9 @@ from ._validation import check_keep, check_real, check_theta, renamed_theta
 from .noise import LabelNoise
 from .registry import get_learner, get_metric
 
-__all__ = ["OptimalF", "OptimalFrontier", "ParetoFrontier", "eps_vs_f", "optimal_f",
-           "optimal_frontier", "pareto_frontier", "smallest_useful_f"]
+__all__ = ["BudgetSplit", "OptimalF", "OptimalFrontier", "ParetoFrontier", "eps_vs_f",
+           "label_budget", "optimal_f", "optimal_frontier", "pareto_frontier",
+           "smallest_useful_f"]
 
 
 @dataclass(frozen=True)
@@ -380,3 +381,115 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
                                      theta=theta, **pl).eps - eps1 - thr
             return math.exp(brentq(g, math.log(fs[i]), math.log(fs[i - 1]), xtol=1e-6))
     return float(fs[-1])
+
+
+@dataclass(frozen=True)
+class BudgetSplit:
+    """The best use of a label budget between a learned probe and the data it prunes.
+
+    Attributes
+    ----------
+    budget : float
+        Labels per dimension: ``probe_alpha + alpha_tot``.
+    probe_alpha, alpha_tot : float
+        The best split: examples per dimension that train the probe, and that are drawn to be
+        pruned.
+    f : float
+        The best kept fraction at that split (``alpha_prune = f alpha_tot``, times ``p_agree``
+        with a label-aware metric).
+    keep : str
+        The winning rule.
+    theta : float
+        The probe's predicted angle in degrees at that split.
+    eps : float
+        The error at the best split and ``f``.
+    eps_unpruned : float
+        The error with the whole budget spent on training data, no probe and no pruning.
+    pays : bool
+        Pruning with a learned probe beats spending every label on training data.
+    probe_alphas : ndarray, shape (S,)
+        The splits scanned.
+    eps_by_split : ndarray, shape (S,)
+        The best error over ``f`` (and the rules) at each scanned split.
+    theta_by_split : ndarray, shape (S,)
+        The probe's predicted angle at each scanned split.
+    """
+
+    budget: float
+    probe_alpha: float
+    alpha_tot: float
+    f: float
+    keep: str
+    theta: float
+    eps: float
+    eps_unpruned: float
+    pays: bool
+    probe_alphas: np.ndarray
+    eps_by_split: np.ndarray
+    theta_by_split: np.ndarray
+
+
+def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="max-margin",
+                 metric="margin", flip=0.0, teacher_noise=0.0, n_split=12, n_grid=15):
+    """Best split of a label budget between a learned probe and the data it prunes.
+
+    A probe trained on ``probe_alpha`` examples per dimension prunes ``alpha_tot`` fresh ones
+    (theory-erm.md: as ``N -> infinity`` it is the angle model with
+    ``cos(theta) = R_probe(probe_alpha)``). For ``probe_alpha + alpha_tot = budget`` this finds
+    the ``probe_alpha`` and ``f`` that minimise the student's error, and compares with spending
+    the whole budget on unpruned training data: it answers how good a metric must be for
+    pruning to pay once its own labels are counted.
+
+    Parameters
+    ----------
+    budget : float
+        Labels per dimension, in (0, 1e4].
+    probe_learner : str, default "max-margin"
+        The probe's learner (a registered name; max-margin needs clean labels).
+    keep : {"best", "hard", "easy"}, default "best"
+        Rule to optimise, as in :func:`optimal_f`.
+    learner : str or Learner, default "max-margin"
+        The student trained on the pruned data.
+    metric : str or Metric, default "margin"
+        A metric that learns its probe (the margin metric, with any ``score``, ``score_noise``,
+        ``label_aware``); its ``probe_alpha`` and ``probe_learner`` are set here.
+    flip, teacher_noise : float, default 0
+        Label noise of every example, the probe's included.
+    n_split : int, default 12
+        Log-spaced scan of ``probe_alpha`` in ``[1e-2, 0.9] budget`` before a bounded
+        refinement around the best.
+    n_grid : int, default 15
+        Scan of ``f`` at each split (:func:`optimal_f`).
+
+    Returns
+    -------
+    BudgetSplit
+    """
+    budget = check_real("budget", budget, low=0.0, high=_th.ALPHA_MAX, low_open=True)
+    n_split = int(check_real("n_split", n_split, low=3, high=200))
+    pl = _plugins(learner, get_metric(metric, probe_alpha=budget / 2,
+                                      probe_learner=probe_learner), flip, teacher_noise)
+    pl["metric"].check_point(theta=0.0, noise=LabelNoise(flip=flip, teacher_noise=teacher_noise))
+    eps_all = _th.solve(alpha_prune=budget, f=1.0, learner=pl["learner"], flip=flip,
+                        teacher_noise=teacher_noise).eps
+
+    def at(a0):
+        m = get_metric(pl["metric"], probe_alpha=a0)
+        o = optimal_f(budget - a0, keep=keep, **{**pl, "metric": m}, n_grid=n_grid)
+        return o, m.probe_theta(LabelNoise(flip=flip, teacher_noise=teacher_noise))
+
+    a0s = np.geomspace(1e-2 * budget, 0.9 * budget, n_split)
+    runs = [at(float(a)) for a in a0s]
+    eps = np.array([o.eps for o, _ in runs])
+    i = int(np.argmin(eps))
+    best_a0, (best, th) = float(a0s[i]), runs[i]
+    lo, hi = a0s[max(i - 1, 0)], a0s[min(i + 1, a0s.size - 1)]
+    res = minimize_scalar(lambda la: at(math.exp(la))[0].eps, bounds=(math.log(lo), math.log(hi)),
+                          method="bounded", options={"xatol": 1e-3})
+    if res.fun < best.eps:
+        best_a0 = math.exp(res.x)
+        best, th = at(best_a0)
+    return BudgetSplit(budget=budget, probe_alpha=best_a0, alpha_tot=budget - best_a0, f=best.f,
+                       keep=best.keep, theta=th, eps=best.eps, eps_unpruned=eps_all,
+                       pays=bool(best.eps < eps_all * (1.0 - 1e-8)), probe_alphas=a0s,
+                       eps_by_split=eps, theta_by_split=np.array([t for _, t in runs]))
