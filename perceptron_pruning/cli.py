@@ -89,6 +89,13 @@ def _columns(values, options) -> list:
     hidden = {"residual"}
     if not (options.get("flip") or options.get("teacher_noise")):
         hidden |= {"eps_noisy", "frac_mislabelled_kept"}
+    learned = options.get("probe_alpha") is not None
+    if not learned:  # a fixed probe's angle is the point's: it is in the header
+        hidden.add("theta")
+    if not options.get("label_aware"):  # every drawn example is eligible: alpha_prune is fixed
+        hidden.add("alpha_prune")
+        if not learned:
+            hidden.add("p_agree")
     keys = [k for k in _ORDER if k in values and k not in hidden]
     return keys + [k for k in values if k not in keys and k not in hidden]
 
@@ -114,7 +121,12 @@ def _check_plugins(args):
 
     _learner(args)
     get_metric(args.metric)
-    _metric(args)
+    metric = _metric(args)
+    # A learned probe's angle is an outcome; the figures set the probe angle themselves.
+    if getattr(metric, "probe_alpha", None) is not None and args.command in ("reproduce",
+                                                                              "figure"):
+        raise ValueError("--probe-alpha applies to simulate and theory only: the figures set "
+                         "the probe angle theta themselves")
 
 
 def _learner(args):
@@ -138,15 +150,38 @@ def _noise_note(d) -> str:
     return (", " + ", ".join(parts)) if parts else ""
 
 
+# Metric options with a flag: ``--score``, ``--score-noise``, ``--probe-alpha``,
+# ``--probe-learner`` (None when not given) and ``--label-aware`` (False when not given).
+_METRIC_OPTIONS = ("score", "score_noise", "label_aware", "probe_alpha", "probe_learner")
+
+
+def _metric_options(args) -> dict:
+    """The metric options the user gave on the command line, and only those."""
+    opts = {}
+    for k in _METRIC_OPTIONS:
+        v = getattr(args, k, None)
+        if v is not None and v is not False:
+            opts[k] = v
+    return opts
+
+
 def _metric(args):
-    """The metric to run: its name, or an instance when ``--score`` is given (a metric that
-    takes no ``score`` raises the registry's ``ValueError``).
+    """The metric to run: its name, or an instance when a metric option (``--score``,
+    ``--score-noise``, ``--label-aware``, ``--probe-alpha``, ``--probe-learner``) is given; a
+    metric that does not take one raises the registry's ``ValueError``, and so does a bad value
+    or combination.
     """
     from .registry import get_metric
 
-    if getattr(args, "score", None) is None:
+    opts = _metric_options(args)
+    if not opts:
         return args.metric
-    return get_metric(args.metric, score=args.score)
+    metric = get_metric(args.metric, **opts)
+    if "probe_learner" in opts and "probe_alpha" not in opts:
+        # Even --probe-learner max-margin, the default, which the metric cannot tell apart.
+        raise ValueError("--probe-learner needs --probe-alpha (the examples per dimension the "
+                         "probe is trained on), in (0, 1e4]")
+    return metric
 
 
 def _writable_dir(path, what):
@@ -171,7 +206,25 @@ def _writable_dir(path, what):
 
 
 def _score_note(options) -> str:
-    return f" (score {options['score']})" if "score" in options else ""
+    """The margin metric's options, e.g. `` (score signed, score noise 0.3, label-aware, probe
+    hebb on 5 examples/dim)``; empty for a metric without them.
+    """
+    parts = []
+    if "score" in options:
+        parts.append(f"score {options['score']}")
+    if options.get("score_noise"):
+        parts.append(f"score noise {options['score_noise']:g}")
+    if options.get("label_aware"):
+        parts.append("label-aware")
+    if options.get("probe_alpha") is not None:
+        parts.append(f"probe {options.get('probe_learner', 'max-margin')} on "
+                     f"{options['probe_alpha']:g} examples/dim")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _theta_note(options, what) -> str:
+    """`` (predicted for the learned probe)`` and the like; empty for a fixed probe."""
+    return f" ({what} the learned probe)" if options.get("probe_alpha") is not None else ""
 
 
 def _cmd_simulate(args):
@@ -198,7 +251,8 @@ def _cmd_simulate(args):
         _print_json(d)
         return 0
     print(f"N = {d['n']}, alpha_tot = {d['alpha_tot']:g}, f = {d['f']:g} "
-          f"(alpha_prune = {d['alpha_prune']:g}), keep {d['keep']}, theta = {d['theta']:g} deg, "
+          f"(alpha_prune = {d['alpha_prune']:g}), keep {d['keep']}, theta = {d['theta']:g} deg"
+          f"{_theta_note(d, 'mean over seeds achieved by')}, "
           f"learner {_learner(args)}, metric {d['metric']}{_score_note(d)}{_noise_note(d)}, "
           f"root seed {args.seed}")
     keys = _columns(res.trials[0].values, d)
@@ -226,7 +280,8 @@ def _cmd_theory(args):
     if args.json:
         _print_json([p.to_dict() for p in pts])
         return 0
-    print(f"replica theory: f = {args.f:g}, keep {args.keep}, theta = {args.theta:g} deg, "
+    print(f"replica theory: f = {args.f:g}, keep {args.keep}, theta = {c.theta:g} deg"
+          f"{_theta_note(c.options, 'predicted for')}, "
           f"learner {_learner(args)}, metric {c.metric}{_score_note(c.options)}"
           f"{_noise_note(c.options)}")
     keys = _columns(pts[0].values, c.options)
@@ -361,6 +416,19 @@ def _add_plugin_args(p):
     p.add_argument("--score", default=None, metavar="abs|signed",
                    help="the margin metric's ranking: abs, |J_probe.x| (default), or signed, "
                         "y J_probe.x (keep hard takes the probe's misclassified examples first)")
+    p.add_argument("--score-noise", type=float, default=None, metavar="SIGMA",
+                   help="the margin metric's score noise sigma >= 0: rank by the score plus "
+                        "sigma times a fresh normal (default 0)")
+    p.add_argument("--label-aware", action="store_true",
+                   help="the margin metric first drops the examples whose label disagrees with "
+                        "the probe's sign; f is then the fraction kept of the rest")
+    p.add_argument("--probe-alpha", type=float, default=None, metavar="ALPHA",
+                   help="learn the margin metric's probe on ALPHA*N fresh examples, "
+                        "0 < ALPHA <= 1e4 (simulate and theory; leave --theta at 0: the angle "
+                        "is an outcome, reported as theta)")
+    p.add_argument("--probe-learner", default=None, metavar="NAME",
+                   help="registered learner training the probe with --probe-alpha "
+                        "(default max-margin, which needs clean labels)")
 
 
 def _add_progress_arg(p):

@@ -25,7 +25,7 @@ from .sweep import aggregate, make_tasks, run_sweep, write_csv
 
 __all__ = ["FIGURES", "STYLE_PATH", "FigureConfig", "FigureData", "compute", "make_figure",
            "plot", "plot_easy_vs_hard", "plot_imperfect_metric", "plot_label_noise",
-           "plot_learners", "plot_learning_curves", "plot_scaling"]
+           "plot_learners", "plot_learning_curves", "plot_metrics", "plot_scaling"]
 
 F_PAPER = (1.0, 0.77, 0.6, 0.46, 0.36, 0.28, 0.22, 0.17, 0.13, 0.1)
 F_IMPERFECT = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -1316,6 +1316,415 @@ def plot_label_noise(data, *, axes=None):
     return fig
 
 
+# ----------------------------------------------------------------------------- metrics
+
+METRIC_THETA = 20.0  # metrics (a, b): the fixed probe's angle to the teacher, degrees
+F_MIN_METRICS = 0.01  # metrics (a): smallest f of the Pareto frontiers
+AP_MAX_METRICS = 50.0  # metrics (a): largest alpha_prune
+F_AWARE = 0.5  # metrics (b): the kept fraction (of the eligible examples when label-aware)
+LAM_AWARE = 0.1  # metrics (b): ridge penalty of the student under flips
+ALPHA_TOT_AWARE = 32.0  # metrics (b): the alpha_tot of the notes' comparisons
+LAM_BUDGET = 0.01  # metrics (c, d): ridge penalty of the student
+PROBE_ALPHAS = (2.0, 5.0, 10.0)  # metrics (c): fixed probe budgets (examples per dimension)
+PROBE_ALPHA_SIM = 5.0  # metrics (c): the probe budget simulated
+BUDGET_MAX = 64.0  # metrics (c): largest total label budget
+PROBE_LEARNERS = ("max-margin", "hebb")  # metrics (d): learners of the probe (clean labels)
+RANKING_COLORS = {"abs": "tab:blue", "signed": "tab:orange", "noisy": "tab:green",
+                  "perfect": "k", "aware": "tab:purple"}
+
+
+def abs_field_corr(c):
+    """Correlation of ``|X|`` and ``|Y|`` for a standard bivariate normal with correlation ``c``:
+    ``(sqrt(1 - c^2) + c arcsin(c) - 1) / (pi / 2 - 1)``.
+    """
+    return (math.sqrt(1.0 - c * c) + c * math.asin(c) - 1.0) / (0.5 * math.pi - 1.0)
+
+
+def matched_score_noise(theta):
+    """Score noise ``sigma_s`` at which the noisy perfect score ``|u| + sigma_s zeta`` has the
+    correlation with ``|u|`` that the margin ``|t|`` of a probe at ``theta`` degrees has:
+    ``corr(|u| + s zeta, |u|) = sqrt(v / (v + s^2))`` with ``v = var|u| = 1 - 2 / pi``, set equal
+    to :func:`abs_field_corr` at ``c = cos(theta)`` (0.3600 at 20 degrees).
+    """
+    r = abs_field_corr(math.cos(math.radians(theta)))
+    return math.sqrt((1.0 - 2.0 / math.pi) * (1.0 / (r * r) - 1.0))
+
+
+def _mpar(metric, ranking, learner):
+    """A margin metric's and a learner's columns (``probe_alpha`` NaN for a fixed probe)."""
+    pa = metric.probe_alpha
+    return {"ranking": ranking, "score": metric.score, "score_noise": metric.score_noise,
+            "label_aware": metric.label_aware,
+            "probe_alpha": math.nan if pa is None else float(pa),
+            "probe_learner": metric.probe_learner if pa is not None else "", **_lpar(learner)}
+
+
+def _sem_gap_notes(rows, prefix):
+    """Simulation rows against their ``theory`` column: median and largest gap in standard
+    errors, and the median relative gap.
+    """
+    sims = [r for r in rows if r["series"] == "simulation"]
+    if not sims:
+        return {}
+    y, th, se = (np.array([r[k] for r in sims], dtype=float) for k in ("y", "theory", "yerr"))
+    z = np.abs(y - th)[se > 0] / se[se > 0]
+    return {f"{prefix}points": len(sims),
+            f"{prefix}median_gap_in_sem": float(np.median(z)) if z.size else math.nan,
+            f"{prefix}max_gap_in_sem": float(z.max()) if z.size else math.nan,
+            f"{prefix}median_rel_gap": float(np.median(np.abs(y - th) / np.abs(th)))}
+
+
+def _metrics_frontiers(cfg, runner, rows, notes):
+    """Panel (a) of :func:`compute_metrics`."""
+    from .registry import get_metric
+
+    mm = get_learner("max-margin")
+    sigma = matched_score_noise(METRIC_THETA)
+    rankings = {"abs": (get_metric("margin"), METRIC_THETA),
+                "signed": (get_metric("margin", score="signed"), METRIC_THETA),
+                "noisy": (get_metric("margin", score_noise=sigma), 0.0),
+                "perfect": (get_metric("margin"), 0.0)}
+    ap_sim = (2.0, 8.0) if cfg.quick else (1.0, 2.0, 4.0, 8.0)
+    ap = _grid_with(np.geomspace(0.5, AP_MAX_METRICS, 10 if cfg.quick else 20), ap_sim)
+    f_grid = np.geomspace(F_MIN_METRICS, 1.0, 9 if cfg.quick else 17)
+    grids, th_sim, fronts = [], {}, {}
+    for name, (m, theta) in rankings.items():
+        pf = fronts[name] = _fr.pareto_frontier(ap, f_grid, keep="hard", theta=theta,
+                                                learner=mm, metric=m)
+        rows += _frontier_rows(pf, "a", "frontier", _mpar(m, name, mm))
+        if name == "perfect":
+            rows += _curve_rows(ap, pf.eps_by_f[-1], "a", "unpruned",
+                                _mpar(m, "unpruned", mm))
+            continue
+        for a in ap_sim:
+            k = int(np.flatnonzero(ap == a)[0])
+            i = int(np.flatnonzero(f_grid == pf.f_best[k])[0])
+            at = float(a / f_grid[i])
+            grids.append({"alpha_tot": at, "f": float(f_grid[i]), "keep": "hard",
+                          "theta": theta, "learner": mm, "metric": m})
+            th_sim[(name, at, float(f_grid[i]))] = float(pf.eps_by_f[i, k])
+    for p in runner.simulate_points(cfg, "metrics (a)", grids):
+        name = "noisy" if p["score_noise"] > 0 else p["score"]
+        m, _ = rankings[name]
+        rows.append(_sim_row(p, "a", th_sim[(name, p["alpha_tot"], p["f"])],
+                             **{k: v for k, v in _mpar(m, name, mm).items()
+                                if k not in ("learner", "lam")}))
+    k8 = int(np.flatnonzero(ap == 8.0)[0]) if 8.0 in ap else ap.size // 2
+    unpruned = fronts["perfect"].eps_by_f[-1, k8]
+    notes.update({"theta": METRIC_THETA, "sigma_s_matched": sigma,
+                  "corr_abs": abs_field_corr(math.cos(math.radians(METRIC_THETA))),
+                  "alpha_prune_ref": float(ap[k8])})
+    for name, pf in fronts.items():
+        notes[f"{name}_frontier_over_unpruned"] = float(pf.eps[k8] / unpruned)
+        notes[f"{name}_f_best"] = float(pf.f_best[k8])
+    notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "a"], "a_"))
+
+
+def _metrics_label_aware(cfg, runner, rows, notes):
+    """Panel (b) of :func:`compute_metrics`."""
+    from .registry import get_metric
+
+    L = get_learner("ridge", lam=LAM_AWARE)
+    plain = get_metric("margin")
+    rankings = {"abs": plain, "aware": get_metric("margin", label_aware=True),
+                "signed": get_metric("margin", score="signed")}
+    nz = {"flip": FLIP, "teacher_noise": 0.0}
+    at_sim = (4.0, 16.0) if cfg.quick else (2.0, 8.0, 32.0)
+    at = _grid_with(np.geomspace(0.5, 64.0, max(14, cfg.n_theory // 4)),
+                    [*at_sim, ALPHA_TOT_AWARE])
+    kr = int(np.flatnonzero(at == ALPHA_TOT_AWARE)[0])
+    th_sim, grids = {}, []
+    for name, m in rankings.items():
+        par = {**_mpar(m, name, L), **nz}
+        for keep in ("hard", "easy"):
+            c = _th.curve(alpha_tot=at, f=F_AWARE, keep=keep, theta=METRIC_THETA, learner=L,
+                          metric=m, **nz)
+            rows += [{"panel": "b", "series": "theory", "keep": keep, "f": F_AWARE,
+                      "theta": METRIC_THETA, "alpha_tot": float(a), "alpha_prune": float(ap),
+                      "n": math.inf, "x": float(a), "y": float(e), "yerr": math.nan, **par}
+                     for a, ap, e in zip(at, c.alpha_prune, c.eps)]
+            th_sim.update({(name, keep, float(a)): float(e) for a, e in zip(at, c.eps)})
+            notes[f"b_{keep}_{name}_eps"] = float(c.eps[kr])
+        grids.append({"alpha_tot": at_sim, "f": F_AWARE, "keep": ("hard", "easy"),
+                      "theta": METRIC_THETA, "learner": L, "metric": m, **nz})
+    c1 = _th.curve(alpha_tot=at, f=1.0, learner=L, metric=plain, **nz)
+    rows += _curve_rows(at, c1.eps, "b", "unpruned", {**_mpar(plain, "unpruned", L), **nz})
+    th_sim.update({("unpruned", "hard", float(a)): float(e) for a, e in zip(at, c1.eps)})
+    grids.append({"alpha_tot": at_sim, "f": 1.0, "keep": "hard", "learner": L, "metric": plain,
+                  **nz})
+    probe_err = METRIC_THETA / 180.0
+    rows += _line_rows("b", "probe_error", [at[0], at[-1]], [probe_err, probe_err],
+                       theta=METRIC_THETA)
+    for p in runner.simulate_points(cfg, "metrics (b)", grids):
+        name = ("unpruned" if p["f"] == 1.0 else "aware" if p["label_aware"]
+                else p["score"])
+        m = plain if name == "unpruned" else rankings[name]
+        rows.append(_sim_row(p, "b", th_sim[(name, p["keep"], p["alpha_tot"])], x="alpha_tot",
+                             **{k: v for k, v in _mpar(m, name, L).items()
+                                if k not in ("learner", "lam")}))
+    # With the perfect probe the filter drops every flipped label (and nothing else).
+    aware0 = _th.solve(alpha_tot=ALPHA_TOT_AWARE, f=F_AWARE, keep="hard", learner=L,
+                       metric=rankings["aware"], **nz).eps
+    abs0 = _th.solve(alpha_tot=ALPHA_TOT_AWARE, f=F_AWARE, keep="hard", learner=L,
+                     metric=plain, **nz).eps
+    for keep in ("hard", "easy"):
+        notes[f"b_{keep}_aware_gain"] = notes[f"b_{keep}_abs_eps"] / notes[f"b_{keep}_aware_eps"]
+    notes.update({"b_learner": str(L), "b_flip": FLIP, "b_f": F_AWARE,
+                  "b_alpha_tot": ALPHA_TOT_AWARE, "b_unpruned_eps": float(c1.eps[kr]),
+                  "b_probe_error": probe_err, "b_theta0_hard_aware_gain": abs0 / aware0})
+    notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "b"], "b_"))
+
+
+def _metrics_budget(cfg, runner, rows, notes):
+    """Panels (c, d) of :func:`compute_metrics`."""
+    from .registry import get_metric
+
+    L = get_learner("ridge", lam=LAM_BUDGET)
+    fast = {"n_split": 6, "n_grid": 9} if cfg.quick else {"n_split": 10, "n_grid": 11}
+    b_sim = (10.0, 20.0) if cfg.quick else (10.0, 20.0, 40.0)
+    probe_alphas = PROBE_ALPHAS[:2] if cfg.quick else PROBE_ALPHAS
+    th_sim, grids = {}, []
+    for a0 in probe_alphas:
+        m = get_metric("margin", probe_alpha=a0)
+        par = _mpar(m, "learned", L)
+        bs = a0 + np.geomspace(0.5, BUDGET_MAX - a0, 6 if cfg.quick else 12)
+        if a0 == PROBE_ALPHA_SIM:
+            bs = _grid_with(bs, b_sim)
+        for B in bs:
+            o = _fr.optimal_f(float(B - a0), keep="hard", learner=L, metric=m, n_grid=11)
+            theta = m.probe_theta()
+            rows.append({"panel": "c", "series": "fixed_probe", "keep": "hard", "f": o.f,
+                         "theta": theta, "alpha_tot": float(B - a0), "n": math.inf,
+                         "x": float(B), "y": o.eps, "yerr": math.nan, **par})
+            if a0 == PROBE_ALPHA_SIM and B in b_sim:
+                grids.append({"alpha_tot": float(B - a0), "f": o.f, "keep": "hard",
+                              "learner": L, "metric": m})
+                th_sim[float(B - a0)] = o.eps
+    b_line = np.geomspace(2.0, BUDGET_MAX, max(20, cfg.n_theory // 3))
+    rows += _curve_rows(b_line, _th.curve(b_line, f=1.0, learner=L).eps, "c", "unpruned",
+                        _mpar(get_metric("margin"), "unpruned", L))
+    budgets = (10.0, 20.0) if cfg.quick else (5.0, 10.0, 20.0, 40.0)
+    for pl in PROBE_LEARNERS[:1] if cfg.quick else PROBE_LEARNERS:
+        for B in budgets:
+            bs = _fr.label_budget(B, probe_learner=pl, keep="hard", learner=L, **fast)
+            par = {"probe_learner": pl, "budget": B, "probe_alpha": bs.probe_alpha,
+                   "keep": bs.keep, "f": bs.f, "theta": bs.theta, "alpha_tot": bs.alpha_tot,
+                   "eps_unpruned": bs.eps_unpruned, "pays": bs.pays, "n": math.inf,
+                   **_lpar(L)}
+            rows.append({"panel": "c", "series": "best_split", "x": B, "y": bs.eps,
+                         "yerr": math.nan, **par})
+            rows.append({"panel": "d", "series": "probe_share", "x": B,
+                         "y": bs.probe_alpha / B, "yerr": math.nan, **par})
+            rows.append({"panel": "d", "series": "f_opt", "x": B, "y": bs.f,
+                         "yerr": math.nan, **par})
+            key = f"budget{B:g}_{pl.replace('-', '_')}_probe"
+            notes.update({f"{key}_alpha": bs.probe_alpha, f"{key}_f": bs.f,
+                          f"{key}_theta": bs.theta, f"{key}_eps": bs.eps,
+                          f"{key}_gain": bs.eps_unpruned / bs.eps, f"{key}_pays": bs.pays})
+    # The max-margin student: with clean labels pruning never beats keeping everything.
+    mm = _fr.label_budget(20.0, keep="hard", learner="max-margin", **fast)
+    notes.update({"max_margin_student_budget20_pays": mm.pays,
+                  "max_margin_student_budget20_probe_alpha": mm.probe_alpha,
+                  "max_margin_student_budget20_f": mm.f,
+                  "max_margin_student_budget20_eps_ratio": mm.eps / mm.eps_unpruned})
+    for p in runner.simulate_points(cfg, "metrics (c)", grids):
+        m = get_metric("margin", probe_alpha=p["probe_alpha"])
+        rows.append(_sim_row(p, "c", th_sim[p["alpha_tot"]], x="alpha_tot",
+                             **{k: v for k, v in _mpar(m, "learned", L).items()
+                                if k not in ("learner", "lam")}))
+        rows[-1]["x"] = p["alpha_tot"] + p["probe_alpha"]
+        rows[-1]["theta_theory"] = m.probe_theta()
+        rows[-1]["theta_sem"] = p["theta_sem"]
+    notes.update({"c_learner": str(L), "c_probe_alpha_sim": PROBE_ALPHA_SIM,
+                  "c_probe_theta_theory": get_metric(
+                      "margin", probe_alpha=PROBE_ALPHA_SIM).probe_theta()})
+    sims = [r for r in rows if r["panel"] == "c" and r["series"] == "simulation"]
+    if sims:
+        notes["c_probe_theta_sim"] = float(np.mean([r["theta"] for r in sims]))
+    notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "c"], "c_"))
+
+
+def compute_metrics(cfg=FigureConfig(), *, runner=None):
+    """Metrics as users meet them: the ranking score, score noise, label-aware filtering and
+    learned probes (theory-erm.md, "Pruning metrics"). ``cfg.learner`` and ``cfg.metric`` are
+    not used: each panel names its student and its margin metrics.
+
+    - (a) keep-hard Pareto frontiers of the max-margin student (min over ``f`` on a log grid
+      in ``[0.01, 1]``: 17 values, 9 in the quick preset; series ``frontier``) at *matched probe
+      quality*: ``abs`` and ``signed`` ranking by a probe at ``theta = 20`` degrees, and the
+      perfect probe (``theta = 0``) with score noise (``noisy``, ranking by
+      ``|u| + sigma_s zeta``). Matched quality means the noisy score is as correlated with the
+      true margin ``|u|`` as the tilted probe's margin ``|t|`` is: ``corr(|t|, |u|) =
+      (sqrt(1 - c^2) + c arcsin c - 1) / (pi/2 - 1) = 0.8586`` at ``c = cos 20 deg``, and
+      ``corr(|u| + sigma_s zeta, |u|) = sqrt(v / (v + sigma_s^2))`` with ``v = 1 - 2/pi``, so
+      ``sigma_s = 0.3600`` (:func:`matched_score_noise`). With the perfect metric's frontier
+      (``perfect``) and the unpruned curve (``unpruned``) for reference, and simulations at the
+      frontier's ``f`` (``ranking`` column: abs, signed, noisy);
+    - (b) label-aware against label-agnostic pruning under ``flip = 0.2``: ``eps`` against
+      ``alpha_tot`` at ``f = 0.5`` (of the eligible examples when label-aware) for keep hard
+      and keep easy, ranking ``abs``, ``aware`` (abs after dropping the examples whose label
+      disagrees with the probe's sign) and ``signed``, probe at 20 degrees, ridge student
+      (``lam = 0.1``); the unpruned curve (``unpruned``) and the probe's own error
+      ``theta / 180`` (``probe_error``), where the label-aware student saturates;
+    - (c) error against the total label budget ``B = probe_alpha + alpha_tot`` with a learned
+      probe (max-margin on clean labels) and a ridge student (``lam = 0.01``): for fixed
+      ``probe_alpha`` in ``PROBE_ALPHAS`` (``fixed_probe``: keep hard at the best ``f``,
+      :func:`~perceptron_pruning.frontier.optimal_f`), the best split of a few budgets
+      (``best_split``, :func:`~perceptron_pruning.frontier.label_budget`), every label on the
+      student (``unpruned``), and simulations for ``probe_alpha = 5`` at the theory's best
+      ``f`` (``x`` = the budget; ``theta`` = the mean angle the probes achieved,
+      ``theta_theory`` the predicted one);
+    - (d) the best split against the budget: the share of the budget spent on the probe
+      (``probe_share``) and the best ``f`` (``f_opt``), for max-margin and Hebb probes
+      (max-margin only in the quick preset).
+
+    ``notes``: the matched ``sigma_s``; the frontiers over the unpruned error and their ``f``
+    at ``alpha_prune = 8``; the label-aware errors and gains at ``alpha_tot = 32`` (and the gain
+    with the perfect probe); the best splits; that the max-margin student never gains from a
+    learned probe (``label_budget`` at ``B = 20``); and per panel the simulation-vs-theory gaps
+    (median and largest in standard errors, median relative).
+    """
+    runner = runner or _Runner()
+    rows, notes = [], {}
+    _metrics_frontiers(cfg, runner, rows, notes)
+    _metrics_label_aware(cfg, runner, rows, notes)
+    _metrics_budget(cfg, runner, rows, notes)
+    notes["n"] = cfg.n
+    return FigureData("metrics", rows, notes)
+
+
+def plot_metrics(data, *, axes=None):
+    """Draw :func:`compute_metrics` data.
+
+    Parameters
+    ----------
+    data : FigureData
+    axes : sequence of 4 matplotlib.axes.Axes, optional
+        Axes for panels (a) to (d) (any shape, read in row-major order); a new 2 x 2 figure by
+        default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
+    nt = data.notes
+    theta = nt.get("theta", METRIC_THETA)
+    n = sorted({r["n"] for r in data.select(series="simulation")})
+    n_txt = ", ".join(str(v) for v in n) or None
+    with plt.style.context(STYLE_PATH):
+        fig, (a, b, c, d) = _panels(plt, axes, 4, (11, 8.8))
+        # (a) frontiers at matched probe quality
+        a.plot(*_xy(data.select(panel="a", series="unpruned")), ":", color="0.3", lw=1.4,
+               label="unpruned")
+        labels = {"perfect": r"perfect metric ($\theta$ = 0)",
+                  "abs": rf"$|t|$, probe at $\theta$ = {theta:g}$^\circ$",
+                  "signed": rf"$y\,t$, probe at $\theta$ = {theta:g}$^\circ$",
+                  "noisy": rf"$|u| + \sigma_s \zeta$, $\sigma_s$ = "
+                           rf"{nt.get('sigma_s_matched', math.nan):.3f}"}
+        for name, mk in (("perfect", None), ("abs", "o"), ("signed", "s"), ("noisy", "^")):
+            col = RANKING_COLORS[name]
+            a.plot(*_xy(data.select(panel="a", series="frontier", ranking=name)),
+                   "--" if name == "perfect" else "-", color=col,
+                   lw=1.0 if name == "perfect" else 1.5, label=labels[name])
+            _errorbar(a, data.select(panel="a", series="simulation", ranking=name), fmt=mk,
+                      color=col)
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xlabel(r"$\alpha_{\mathrm{prune}} = P / N$ (examples kept)")
+        a.set_ylabel(r"test error $\varepsilon$")
+        a.set_title("(a) keep-hard Pareto frontier at matched metric quality")
+        a.legend(fontsize=7, loc="lower left")
+        a.text(0.98, 0.98, "max-margin student, $f \\geq$ "
+               f"{F_MIN_METRICS:g}; matched: equal\n"
+               r"corr(score, $|u|$) = " f"{nt.get('corr_abs', math.nan):.3f}\n"
+               f"lines: theory; points: simulation at the\nfrontier's $f$, N = {n_txt}, "
+               "mean $\\pm$ s.e.m.", transform=a.transAxes, ha="right", va="top", fontsize=7)
+        # (b) label-aware vs label-agnostic under flips
+        styles = {"abs": ("-", "o", None), "aware": ("--", "o", "white"),
+                  "signed": (":", "^", None)}
+        b.plot(*_xy(data.select(panel="b", series="unpruned")), "-", color="0.45", lw=1.2)
+        _errorbar(b, data.select(panel="b", series="simulation", ranking="unpruned"), fmt="D",
+                  color="0.45")
+        b.plot(*_xy(data.select(panel="b", series="probe_error")), "-.", color="0.6", lw=1.0)
+        for keep in ("hard", "easy"):
+            col = RULE_COLORS[keep]
+            for name, (ls, mk, mfc) in styles.items():
+                b.plot(*_xy(data.select(panel="b", series="theory", keep=keep, ranking=name)),
+                       ls, color=col)
+                _errorbar(b, data.select(panel="b", series="simulation", keep=keep,
+                                         ranking=name),
+                          fmt=mk, color=col, mfc=mfc or col)
+        b.set_xscale("log")
+        b.set_yscale("log")
+        b.set_xlabel(r"$\alpha_{tot} = P_{tot} / N$ (examples drawn)")
+        b.set_ylabel(r"clean-rule error $\varepsilon$")
+        lb = data.select(panel="b", series="theory")
+        b.set_title(rf"(b) flips $\eta$ = {FLIP:g}, probe at {theta:g}$^\circ$, "
+                    rf"$f$ = {F_AWARE:g}, "
+                    + _learner_label(lb[0]["learner"], lb[0]["lam"]) if lb else "(b)")
+        b.legend(handles=[Line2D([], [], color=RULE_COLORS["hard"], label="keep hard"),
+                          Line2D([], [], color=RULE_COLORS["easy"], label="keep easy"),
+                          Line2D([], [], color="0.3", ls="-", label=r"$|t|$ (label-agnostic)"),
+                          Line2D([], [], color="0.3", ls="--", marker="o", mfc="white",
+                                 ms=3.5, label=r"$|t|$, label-aware"),
+                          Line2D([], [], color="0.3", ls=":", label=r"$y\,t$ (signed)"),
+                          Line2D([], [], color="0.45", marker="D", ms=3.5,
+                                 label="unpruned"),
+                          Line2D([], [], color="0.6", ls="-.",
+                                 label=r"probe's own error $\theta / 180$")],
+                 fontsize=6.5, loc="lower left", ncol=2)
+        b.text(0.98, 0.98, "signed keep hard keeps the flipped\nlabels first: "
+               r"$\varepsilon > 1/2$", transform=b.transAxes, ha="right", va="top",
+               fontsize=7)
+        # (c) error against the label budget
+        pas = sorted({r["probe_alpha"] for r in data.select(panel="c", series="fixed_probe")})
+        for i, a0 in enumerate(pas):
+            col = plt.get_cmap("viridis")(i / max(1, len(pas)) * 0.9)
+            c.plot(*_xy(data.select(panel="c", series="fixed_probe", probe_alpha=a0)),
+                   color=col, label=rf"probe on $\alpha_0$ = {a0:g}, best $f$")
+            _errorbar(c, data.select(panel="c", series="simulation", probe_alpha=a0), fmt="o",
+                      color=col)
+        c.plot(*_xy(data.select(panel="c", series="unpruned")), "k:", lw=1.4,
+               label="no probe: every label on the student")
+        c.plot(*_xy(data.select(panel="c", series="best_split", probe_learner="max-margin")),
+               "*", ms=10, color="gold", mec="k", mew=0.6,
+               label="best split (label_budget)")
+        c.set_xscale("log")
+        c.set_yscale("log")
+        c.set_xlabel(r"label budget $B = \alpha_0 + \alpha_{tot}$")
+        c.set_ylabel(r"test error $\varepsilon$")
+        lc = data.select(panel="c", series="fixed_probe")
+        c.set_title("(c) learned max-margin probe, keep hard, "
+                    + (_learner_label(lc[0]["learner"], lc[0]["lam"]) if lc else ""))
+        c.legend(fontsize=7, loc="lower left")
+        mm_pays = nt.get("max_margin_student_budget20_pays")
+        c.text(0.98, 0.98, f"simulation: N = {n_txt}, mean $\\pm$ s.e.m.\n"
+               + ("max-margin student: a learned probe never pays\n(B = 20: best "
+                  rf"$\alpha_0$ at the scan's lower edge, $f$ = "
+                  f"{nt.get('max_margin_student_budget20_f', math.nan):.2g})"
+                  if mm_pays is False else ""),
+               transform=c.transAxes, ha="right", va="top", fontsize=7)
+        # (d) the best split
+        for pl, col in (("max-margin", "k"), ("hebb", "tab:purple")):
+            share = data.select(panel="d", series="probe_share", probe_learner=pl)
+            if not share:
+                continue
+            d.plot(*_xy(share), "o-", ms=4, color=col,
+                   label=rf"{_LEARNER_NAMES[pl]} probe: $\alpha_0 / B$")
+            d.plot(*_xy(data.select(panel="d", series="f_opt", probe_learner=pl)), "s--", ms=4,
+                   color=col, mfc="white", label=rf"{_LEARNER_NAMES[pl]} probe: best $f$")
+        d.set_xscale("log")
+        d.set_ylim(0.0, 1.05)
+        d.set_xlabel(r"label budget $B$")
+        d.set_ylabel("fraction")
+        d.set_title("(d) best split: share of labels on the probe, fraction kept")
+        d.legend(fontsize=7, loc="upper right")
+    return fig
+
+
 FIGURES = {
     "keep_hard": (compute_keep_hard, plot_learning_curves),
     "keep_easy": (compute_keep_easy, plot_learning_curves),
@@ -1325,6 +1734,7 @@ FIGURES = {
     "finite_size": (compute_finite_size, plot_finite_size),
     "learners": (compute_learners, plot_learners),
     "label_noise": (compute_label_noise, plot_label_noise),
+    "metrics": (compute_metrics, plot_metrics),
 }
 
 

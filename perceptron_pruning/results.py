@@ -61,7 +61,10 @@ class SimulationResult(Quantities):
     Every per-trial quantity ``q`` (``eps``, ``R``, ``rho``, ``norm``, ``eps_noisy``,
     ``frac_mislabelled_kept``, and the learner's own, for max-margin ``kappa`` and
     ``n_support``) is readable as ``result.q`` (ndarray, shape ``(S,)``,
-    replicate order), ``result.q_mean`` and ``result.q_sem`` (standard error of the mean).
+    replicate order), ``result.q_mean`` and ``result.q_sem`` (standard error of the mean);
+    ``theta`` and ``alpha_prune``, realised per trial by a learned probe or a filtering metric,
+    are point attributes (their means), so their per-trial arrays are ``result.values["theta"]``
+    and ``result.values["alpha_prune"]``.
 
     Attributes
     ----------

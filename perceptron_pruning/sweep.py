@@ -327,8 +327,8 @@ def aggregate(trials):
         names = list(ts[0].values)
         values = {q: np.array([t.values[q] for t in ts]) for q in names}
         # Realised per trial (a filtering metric, a learned probe): the point reports the mean.
-        ap = float(np.mean(values["alpha_prune"])) if "alpha_prune" in values else t0.p_kept / t0.n
-        theta = float(np.mean(values["theta"])) if "theta" in values else t0.theta
+        ap = _realised(values, "alpha_prune", t0.p_kept / t0.n)
+        theta = _realised(values, "theta", t0.theta)
         out.append(SimulationResult(
             n=t0.n, p_tot=t0.p_tot, p_kept=int(round(ap * t0.n)), alpha_tot=t0.alpha_tot,
             alpha_prune=ap, f=t0.f, keep=t0.keep, theta=theta,
@@ -337,6 +337,14 @@ def aggregate(trials):
             seeds=np.array([t.task.seed for t in ts], dtype=np.uint64), trials=tuple(ts),
             values=values))
     return out
+
+
+def _realised(values, name, planned):
+    # The task's own number unless the trials realised another (no round-off from averaging).
+    v = values.get(name)
+    if v is None or np.all(v == planned):
+        return planned
+    return float(np.mean(v))
 
 
 def write_csv(rows, path) -> None:

@@ -219,3 +219,58 @@ def test_optimal_frontier_bad_input():
         frontier.optimal_frontier([1.0], theta=91.0)
     with pytest.raises(ValueError, match="alpha_prune_grid"):
         frontier.optimal_frontier([])
+
+
+# --------------------------------------------------------------------------------------------
+# Label budget of a learned probe
+
+
+def _ridge():
+    from perceptron_pruning.registry import get_learner
+
+    return get_learner("ridge", lam=0.01)
+
+
+def test_label_budget_ridge_pays_and_beats_every_scanned_split():
+    # Reference: a dense scan of the split, each point solved on its own by optimal_f, and the
+    # unpruned theory at the whole budget. The chosen split must be at least as good as every
+    # scanned one (up to optimal_f's own refinement tolerance) and its numbers must be those of
+    # optimal_f at that split.
+    from perceptron_pruning.registry import get_metric
+
+    b = frontier.label_budget(20.0, probe_learner="max-margin", learner=_ridge(), n_split=8)
+    unpruned = theory.solve(alpha_prune=20.0, f=1.0, learner=_ridge()).eps
+    assert b.eps_unpruned == pytest.approx(unpruned, rel=1e-12)
+    assert b.pays and b.eps < 0.8 * unpruned
+    assert b.probe_alpha + b.alpha_tot == pytest.approx(20.0, rel=1e-12)
+    for a0 in np.geomspace(0.5, 15.0, 6):
+        m = get_metric("margin", probe_alpha=float(a0))
+        o = frontier.optimal_f(20.0 - a0, keep="best", learner=_ridge(), metric=m, n_grid=15)
+        assert b.eps <= o.eps * (1.0 + 1e-6)
+    m = get_metric("margin", probe_alpha=b.probe_alpha)
+    direct = theory.solve(alpha_tot=b.alpha_tot, f=b.f, keep=b.keep, learner=_ridge(), metric=m)
+    assert direct.eps == pytest.approx(b.eps, rel=1e-9)
+    assert direct.theta == pytest.approx(b.theta, rel=1e-12)
+
+
+def test_label_budget_never_pays_for_max_margin():
+    # With the max-margin student pruning at fixed alpha_tot never beats all the data (the
+    # support-vector plateau), and a probe spends labels: the best split is to spend as little
+    # as the scan allows on the probe and keep everything.
+    b = frontier.label_budget(10.0, probe_learner="hebb", n_split=6)
+    assert not b.pays
+    assert b.probe_alpha == pytest.approx(b.probe_alphas.min(), rel=0.5)
+    assert b.eps >= b.eps_unpruned
+    assert np.all(np.diff(b.theta_by_split) < 0)  # a bigger probe set, a better probe
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    ({"budget": 0.0}, "budget"),
+    ({"budget": 2e4}, "budget"),
+    ({"budget": 10.0, "probe_learner": "nosuch"}, "probe_learner"),
+    ({"budget": 10.0, "probe_learner": "max-margin", "flip": 0.1}, "probe_learner"),
+    ({"budget": 10.0, "n_split": 1}, "n_split"),
+])
+def test_label_budget_bad_input(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        frontier.label_budget(**kwargs)

@@ -46,8 +46,10 @@ def _sem(x):
 # --------------------------------------------------------------------------------------------
 def test_score_option_defaults_and_validation():
     assert ABS.score == "abs" and SIGNED.score == "signed"
-    assert ABS.options() == {"score": "abs"} and SIGNED.spec() == {"name": "margin",
-                                                                   "score": "signed"}
+    rest = {"score_noise": 0.0, "label_aware": False, "probe_alpha": None,
+            "probe_learner": "max-margin"}
+    assert ABS.options() == {"score": "abs", **rest}
+    assert SIGNED.spec() == {"name": "margin", "score": "signed", **rest}
     assert str(SIGNED) == "margin(score='signed')" and str(ABS) == "margin"
     for bad in ("bogus", "ABS", None, 1):
         with pytest.raises(ValueError, match=r"^score must be one of abs, signed"):
