@@ -364,8 +364,14 @@ def write_csv(rows, path) -> None:
 
 
 def read_csv(path):
-    """Read a CSV written by :func:`write_csv`; numbers come back as int or float."""
+    """Read a CSV written by :func:`write_csv`; numbers come back as int or float, ``True`` and
+    ``False`` as bools, and empty cells (``None`` when written) as None.
+    """
     def conv(v):
+        if v in ("True", "False"):
+            return v == "True"
+        if v == "":
+            return None
         for typ in (int, float):
             try:
                 return typ(v)

@@ -465,7 +465,9 @@ def test_grid_order_and_alpha_tot_parametrisation():
     assert set(pts[0].to_dict()) == {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner",
                                      "metric", "tol", "score", "lam", "flip", "teacher_noise",
                                      "R", "rho", "norm", "kappa", "eps", "eps_noisy",
-                                     "frac_mislabelled_kept", "alpha_support", "residual"}
+                                     "frac_mislabelled_kept", "alpha_support", "residual",
+                                     "score_noise", "label_aware", "probe_alpha",
+                                     "probe_learner", "p_agree"}
 
 
 # --------------------------------------------------------------------------------------------
