@@ -123,29 +123,39 @@ def _region_nodes(c0, cu, cw, n_out, n_in, u_levels, direction=None, p_breaks=()
     xi, wi = leggauss(n_in)
     U, W, WT = [], [], []
     edges = _pieces(p_lo, p_hi, extra)
+    lev_of_p = bool(u_levels) and abs(n_w) > 1e-12
     for e0, e1 in zip(edges[:-1], edges[1:]):
         xo, wo = rules[_N_SHORT if e1 - e0 < _SHORT else n_out]
         pp = 0.5 * (e1 - e0) * xo + 0.5 * (e0 + e1)
         wp = 0.5 * (e1 - e0) * wo * np.exp(-0.5 * pp * pp) / math.sqrt(_TWO_PI)
-        for p, w_p in zip(pp, wp):
-            q_lo, q_hi = -R_MAX, R_MAX
-            for i in slanted:
-                bound = (-c0[i] - a[i] * p) / b[i]
-                if b[i] > 0.0:
-                    q_lo = max(q_lo, bound)
-                else:
-                    q_hi = min(q_hi, bound)
-            if q_hi <= q_lo:
-                continue
-            lev = []
-            if u_levels and abs(n_w) > 1e-12:  # where u = level along this line of constant p
-                lev = [(lv - p * n_u) / -n_w for lv in u_levels]
-            for f0, f1 in zip(*(lambda e: (e[:-1], e[1:]))(_pieces(q_lo, q_hi, lev))):
-                q = 0.5 * (f1 - f0) * xi + 0.5 * (f0 + f1)
-                wq = 0.5 * (f1 - f0) * wi * np.exp(-0.5 * q * q) / math.sqrt(_TWO_PI)
-                U.append(p * n_u - q * n_w)
-                W.append(p * n_w + q * n_u)
-                WT.append(w_p * wq)
+        # Inner interval of q at every outer node at once: bounds linear in p.
+        q_lo = np.full(pp.size, -R_MAX)
+        q_hi = np.full(pp.size, R_MAX)
+        for i in slanted:
+            bound = (-c0[i] - a[i] * pp) / b[i]
+            if b[i] > 0.0:
+                q_lo = np.maximum(q_lo, bound)
+            else:
+                q_hi = np.minimum(q_hi, bound)
+        ok = q_hi > q_lo
+        if not ok.any():
+            continue
+        pp, wp, q_lo, q_hi = pp[ok], wp[ok], q_lo[ok], q_hi[ok]
+        # Cut points of each inner interval: the shoulders and, with teacher noise, where
+        # u = level along the line of constant p; clipped into the interval, a cut outside it
+        # makes an empty piece (zero weight), so every outer node has the same piece count.
+        cuts = [np.broadcast_to(np.float64(c), pp.shape) for c in _SPLITS]
+        if lev_of_p:
+            cuts += [(lv - pp * n_u) / -n_w for lv in u_levels]
+        inner = np.sort(np.clip(np.stack(cuts, axis=1), q_lo[:, None], q_hi[:, None]), axis=1)
+        ends = np.concatenate([q_lo[:, None], inner, q_hi[:, None]], axis=1)  # (M, C + 2)
+        f0, f1 = ends[:, :-1, None], ends[:, 1:, None]  # (M, C + 1, 1)
+        q = 0.5 * (f1 - f0) * xi + 0.5 * (f0 + f1)  # (M, C + 1, n_in)
+        wq = 0.5 * (f1 - f0) * wi * np.exp(-0.5 * q * q) / math.sqrt(_TWO_PI)
+        P = pp[:, None, None]
+        U.append((P * n_u - q * n_w).ravel())
+        W.append((P * n_w + q * n_u).ravel())
+        WT.append((wp[:, None, None] * wq).ravel())
     if not U:
         return np.empty(0), np.empty(0), np.empty(0)
     return np.concatenate(U), np.concatenate(W), np.concatenate(WT)
