@@ -110,6 +110,10 @@ def _region_nodes(c0, cu, cw, n_out, n_in, u_levels, direction=None, p_breaks=()
         return np.empty(0), np.empty(0), np.empty(0)
     slanted = np.flatnonzero(~par)
     extra = list(p_breaks)
+    if u_levels and abs(n_u) > 0.5:
+        # Along (or near) the teacher's axis u varies with p: the label probability's scale must
+        # be resolved by the outer rule too (at n_w = 0 the inner splits below never see it).
+        extra += [lv / n_u for lv in u_levels]
     for i in slanted:
         if a[i] != 0.0:  # where this line's q-bound meets the truncation
             extra += [(-c0[i] - b[i] * q) / a[i] for q in (-R_MAX, R_MAX)]
@@ -182,7 +186,7 @@ def law_nodes(law, *, n_out=16, n_in=16, direction=None, p_breaks=()) -> LawNode
     """
     noise = law.noise
     sig = noise.teacher_noise
-    u_levels = [0.5 * sig, 2.0 * sig, 5.0 * sig] if sig > 0.0 else []
+    u_levels = [0.5 * sig, 2.0 * sig, 5.0 * sig, 10.0 * sig] if sig > 0.0 else []
     yu, yw, wt, wrong = [], [], [], []
     for k in range(law.ncon.size):
         n = int(law.ncon[k])

@@ -1329,6 +1329,8 @@ PROBE_ALPHAS = (2.0, 5.0, 10.0)  # metrics (c): fixed probe budgets (examples pe
 PROBE_ALPHA_SIM = 5.0  # metrics (c): the probe budget simulated
 BUDGET_MAX = 64.0  # metrics (c): largest total label budget
 PROBE_LEARNERS = ("max-margin", "hebb")  # metrics (d): learners of the probe (clean labels)
+BUDGET_SCAN = {"n_split": 10, "n_grid": 11}  # metrics (c, d): label_budget's scans
+BUDGET_SCAN_QUICK = {"n_split": 6, "n_grid": 9}  # the same, quick preset
 RANKING_COLORS = {"abs": "tab:blue", "signed": "tab:orange", "noisy": "tab:green",
                   "perfect": "k", "aware": "tab:purple"}
 
@@ -1469,7 +1471,7 @@ def _metrics_label_aware(cfg, runner, rows, notes):
                      metric=plain, **nz).eps
     for keep in ("hard", "easy"):
         notes[f"b_{keep}_aware_gain"] = notes[f"b_{keep}_abs_eps"] / notes[f"b_{keep}_aware_eps"]
-    notes.update({"b_learner": str(L), "b_flip": FLIP, "b_f": F_AWARE,
+    notes.update({"b_learner": f"ridge(lam={LAM_AWARE:g})", "b_flip": FLIP, "b_f": F_AWARE,
                   "b_alpha_tot": ALPHA_TOT_AWARE, "b_unpruned_eps": float(c1.eps[kr]),
                   "b_probe_error": probe_err, "b_theta0_hard_aware_gain": abs0 / aware0})
     notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "b"], "b_"))
@@ -1480,7 +1482,7 @@ def _metrics_budget(cfg, runner, rows, notes):
     from .registry import get_metric
 
     L = get_learner("ridge", lam=LAM_BUDGET)
-    fast = {"n_split": 6, "n_grid": 9} if cfg.quick else {"n_split": 10, "n_grid": 11}
+    fast = BUDGET_SCAN_QUICK if cfg.quick else BUDGET_SCAN
     b_sim = (10.0, 20.0) if cfg.quick else (10.0, 20.0, 40.0)
     probe_alphas = PROBE_ALPHAS[:2] if cfg.quick else PROBE_ALPHAS
     th_sim, grids = {}, []
@@ -1535,7 +1537,7 @@ def _metrics_budget(cfg, runner, rows, notes):
         rows[-1]["x"] = p["alpha_tot"] + p["probe_alpha"]
         rows[-1]["theta_theory"] = m.probe_theta()
         rows[-1]["theta_sem"] = p["theta_sem"]
-    notes.update({"c_learner": str(L), "c_probe_alpha_sim": PROBE_ALPHA_SIM,
+    notes.update({"c_learner": f"ridge(lam={LAM_BUDGET:g})", "c_probe_alpha_sim": PROBE_ALPHA_SIM,
                   "c_probe_theta_theory": get_metric(
                       "margin", probe_alpha=PROBE_ALPHA_SIM).probe_theta()})
     sims = [r for r in rows if r["panel"] == "c" and r["series"] == "simulation"]
@@ -1591,6 +1593,15 @@ def compute_metrics(cfg=FigureConfig(), *, runner=None):
     _metrics_budget(cfg, runner, rows, notes)
     notes["n"] = cfg.n
     return FigureData("metrics", rows, notes)
+
+
+def _plain_log_ticks(axis, ticks):
+    """Major ticks of a log ``axis`` at ``ticks``, labelled as plain numbers; no minor labels."""
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
+
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_metrics(data, *, axes=None):
@@ -1670,15 +1681,15 @@ def plot_metrics(data, *, axes=None):
                           Line2D([], [], color="0.3", ls="-", label=r"$|t|$ (label-agnostic)"),
                           Line2D([], [], color="0.3", ls="--", marker="o", mfc="white",
                                  ms=3.5, label=r"$|t|$, label-aware"),
-                          Line2D([], [], color="0.3", ls=":", label=r"$y\,t$ (signed)"),
+                          Line2D([], [], color="0.3", ls=":", marker="^", ms=3.5,
+                                 label=r"$y\,t$ (signed; keep hard keeps" "\n"
+                                       r"the flipped labels first: $\varepsilon > 1/2$)"),
                           Line2D([], [], color="0.45", marker="D", ms=3.5,
                                  label="unpruned"),
                           Line2D([], [], color="0.6", ls="-.",
                                  label=r"probe's own error $\theta / 180$")],
                  fontsize=6.5, loc="lower left", ncol=2)
-        b.text(0.98, 0.98, "signed keep hard keeps the flipped\nlabels first: "
-               r"$\varepsilon > 1/2$", transform=b.transAxes, ha="right", va="top",
-               fontsize=7)
+        _plain_log_ticks(b.yaxis, (0.05, 0.1, 0.2, 0.5))
         # (c) error against the label budget
         pas = sorted({r["probe_alpha"] for r in data.select(panel="c", series="fixed_probe")})
         for i, a0 in enumerate(pas):
@@ -1694,6 +1705,8 @@ def plot_metrics(data, *, axes=None):
                label="best split (label_budget)")
         c.set_xscale("log")
         c.set_yscale("log")
+        _plain_log_ticks(c.xaxis, (2, 5, 10, 20, 50))
+        _plain_log_ticks(c.yaxis, (0.02, 0.05, 0.1, 0.2))
         c.set_xlabel(r"label budget $B = \alpha_0 + \alpha_{tot}$")
         c.set_ylabel(r"test error $\varepsilon$")
         lc = data.select(panel="c", series="fixed_probe")
@@ -1702,7 +1715,7 @@ def plot_metrics(data, *, axes=None):
         c.legend(fontsize=7, loc="lower left")
         mm_pays = nt.get("max_margin_student_budget20_pays")
         c.text(0.98, 0.98, f"simulation: N = {n_txt}, mean $\\pm$ s.e.m.\n"
-               + ("max-margin student: a learned probe never pays\n(B = 20: best "
+               + ("max-margin student: a learned probe never pays\n(at B = 20: best "
                   rf"$\alpha_0$ at the scan's lower edge, $f$ = "
                   f"{nt.get('max_margin_student_budget20_f', math.nan):.2g})"
                   if mm_pays is False else ""),
@@ -1717,10 +1730,14 @@ def plot_metrics(data, *, axes=None):
             d.plot(*_xy(data.select(panel="d", series="f_opt", probe_learner=pl)), "s--", ms=4,
                    color=col, mfc="white", label=rf"{_LEARNER_NAMES[pl]} probe: best $f$")
         d.set_xscale("log")
+        _plain_log_ticks(d.xaxis, (5, 10, 20, 40))
         d.set_ylim(0.0, 1.05)
         d.set_xlabel(r"label budget $B$")
         d.set_ylabel("fraction")
         d.set_title("(d) best split: share of labels on the probe, fraction kept")
+        d.text(0.98, 0.03, "share at the scan's floor (1%) and $f$ = 1:\n"
+               "no probe pays at that budget", transform=d.transAxes, ha="right",
+               va="bottom", fontsize=7)
         d.legend(fontsize=7, loc="upper right")
     return fig
 
