@@ -3,9 +3,10 @@
 Everything here can be checked without a browser or Bokeh: the page state and its URL form
 (:class:`ViewState`, :func:`parse_state`, :func:`to_query`), the data of each plot
 (:func:`learning_curves`, :func:`eps_at_budget`, :func:`kept_picture`,
-:func:`simulation_plan`) and the CSV export (:func:`view_csv`). Solved theory curves are cached
-(``functools.lru_cache`` keyed on parameters rounded to six significant digits), so a slider
-moved back and forth answers from memory. :mod:`perceptron_pruning.explore` turns them into a
+:func:`simulation_plan`), which optional controls a state shows (:func:`shown_controls`) and the
+CSV export (:func:`view_csv`). Solved theory curves are cached (``functools.lru_cache`` keyed on
+parameters rounded to six significant digits), so a slider moved back and forth answers from
+memory. :mod:`perceptron_pruning.explore` turns them into a
 Bokeh app.
 """
 
@@ -23,16 +24,26 @@ import numpy as np
 from ._validation import KEEP_RULES, check_int, check_real
 from .metrics.margin import SCORES
 
-__all__ = ["ALPHA_GRID", "LIMITS", "MAX_F_VALUES", "ViewState", "check_state", "eps_at_budget",
-           "kept_picture", "learning_curves", "metric_of", "parse_f", "parse_state",
-           "simulation_plan", "takes_score", "to_query", "view_csv"]
+__all__ = ["ALPHA_GRID", "LIMITS", "MAX_F_VALUES", "OPTIONAL_CONTROLS", "SEPARABLE_ONLY",
+           "ViewState", "check_state", "eligible_fraction", "eps_at_budget", "kept_picture",
+           "learner_of", "learning_curves", "metric_of", "parse_bool", "parse_f", "parse_state",
+           "shown_controls", "simulation_plan", "takes_option", "takes_score", "to_query",
+           "view_csv"]
 
 #: ``alpha_prune`` grid of the learning curves (panel a).
 ALPHA_GRID = np.geomspace(0.1, 1000.0, 40)
 #: Range of each numeric parameter of the page.
 LIMITS = {"theta": (0.0, 90.0), "alpha_tot": (0.1, 1000.0), "f": (0.01, 1.0),
-          "fpic": (0.01, 1.0), "n": (10, 400), "seeds": (1, 32)}
+          "fpic": (0.01, 1.0), "n": (10, 400), "seeds": (1, 32), "lam": (0.001, 1.0),
+          "flip": (0.0, 0.4), "score_noise": (0.0, 2.0)}
 MAX_F_VALUES = 8
+#: Page fields that are plug-in options, by plug-in kind: a control is shown only when the
+#: chosen learner or metric takes the option (the state keeps its value either way).
+OPTIONAL_CONTROLS = {"lam": "learner", "score": "metric", "score_noise": "metric",
+                     "label_aware": "metric"}
+#: Learners whose solution exists only on separable data (theory refuses beyond the capacity
+#: that label noise puts on the kept law; the fit raises on non-separable samples).
+SEPARABLE_ONLY = ("max-margin",)
 _SIM_ALPHA_PRUNE = (1.0, 3.0, 10.0, 30.0)  # simulated along each curve, besides alpha_tot
 
 
@@ -64,6 +75,18 @@ class ViewState:
         Simulation dimension ``N``, [10, 400].
     seeds : int
         Simulation seeds per point, [1, 32].
+    lam : float
+        Ridge penalty of a learner that takes one (svm, logistic, ridge), [0.001, 1]; ignored
+        by others.
+    flip : float
+        Label flip probability, [0, 0.4] (theory, picture and simulation). Max-margin has no
+        solution once the kept noisy data stop being separable: its curves end at the capacity.
+    score_noise : float
+        Score noise ``sigma_s`` of a metric that takes it (the margin metric), [0, 2]; ignored
+        by others. Its theory is much slower (seconds per redraw, not tens of milliseconds).
+    label_aware : bool
+        Label-aware filter of a metric that takes it (drop examples whose label disagrees with
+        the probe's sign; ``f`` is then the fraction kept of the rest); ignored by others.
     """
 
     keep: str = "hard"
@@ -76,6 +99,10 @@ class ViewState:
     fpic: float = 0.3
     n: int = 100
     seeds: int = 4
+    lam: float = 0.1
+    flip: float = 0.0
+    score_noise: float = 0.0
+    label_aware: bool = False
 
 
 def _real(name, value):
@@ -86,6 +113,20 @@ def _real(name, value):
 def _int(name, value):
     lo, hi = LIMITS[name]
     return check_int(name, check_real(name, value, low=lo, high=hi), minimum=lo, maximum=hi)
+
+
+def parse_bool(name, value) -> bool:
+    """``True``/``False`` from a bool or a URL word (``true``/``false``, ``1``/``0``, ``on``/``off``,
+    ``yes``/``no``; any case); ``ValueError`` naming ``name`` otherwise.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in ("true", "1", "on", "yes"):
+        return True
+    if word in ("false", "0", "off", "no"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
 def parse_f(text) -> tuple:
@@ -120,7 +161,9 @@ def check_state(state: ViewState) -> ViewState:
     return dataclasses.replace(
         state, f=parse_f(state.f), theta=_real("theta", state.theta),
         alpha_tot=_real("alpha_tot", state.alpha_tot), fpic=_real("fpic", state.fpic),
-        n=_int("n", state.n), seeds=_int("seeds", state.seeds))
+        n=_int("n", state.n), seeds=_int("seeds", state.seeds), lam=_real("lam", state.lam),
+        flip=_real("flip", state.flip), score_noise=_real("score_noise", state.score_noise),
+        label_aware=parse_bool("label_aware", state.label_aware))
 
 
 def parse_state(arguments, *, base: ViewState | None = None) -> tuple[ViewState, list[str]]:
@@ -160,26 +203,55 @@ def parse_state(arguments, *, base: ViewState | None = None) -> tuple[ViewState,
     return state, messages
 
 
+def takes_option(kind, name, option) -> bool:
+    """Whether the registered ``kind`` (``"learner"`` or ``"metric"``) ``name`` has ``option``."""
+    from .registry import get_learner, get_metric
+
+    plugin = get_learner(name) if kind == "learner" else get_metric(name)
+    return option in plugin.options()
+
+
 def takes_score(metric_name) -> bool:
     """Whether the registered metric ``metric_name`` has a ``score`` option."""
-    from .registry import get_metric
+    return takes_option("metric", metric_name, "score")
 
-    return "score" in get_metric(metric_name).options()
+
+def shown_controls(state: ViewState) -> dict:
+    """Which optional controls the page shows for ``state``: ``{field: bool}`` over
+    :data:`OPTIONAL_CONTROLS` (``lam`` for a learner with a ridge penalty; ``score``,
+    ``score_noise`` and ``label_aware`` for a metric with those options).
+    """
+    plugin = {"learner": state.learner, "metric": state.metric}
+    return {field: takes_option(kind, plugin[kind], field)
+            for field, kind in OPTIONAL_CONTROLS.items()}
+
+
+def _options(state, kind):
+    shown = shown_controls(state)
+    return {k: getattr(state, k) for k, v in OPTIONAL_CONTROLS.items() if v == kind and shown[k]}
+
+
+def learner_of(state: ViewState):
+    """The learner instance the page draws: its name, with ``lam`` when it takes one."""
+    from .registry import get_learner
+
+    return get_learner(state.learner, **_options(state, "learner"))
 
 
 def metric_of(state: ViewState):
-    """The metric instance the page draws: its name, with ``score`` when it takes one."""
+    """The metric instance the page draws: its name, with ``score``, ``score_noise`` and
+    ``label_aware`` when it takes them.
+    """
     from .registry import get_metric
 
-    if takes_score(state.metric):
-        return get_metric(state.metric, score=state.score)
-    return get_metric(state.metric)
+    return get_metric(state.metric, **_options(state, "metric"))
 
 
 def to_query(state: ViewState) -> str:
     """URL query string of ``state`` (:func:`parse_state` reads it back)."""
     d = dataclasses.asdict(state)
     d["f"] = ",".join(f"{x:g}" for x in state.f)
+    d["label_aware"] = "true" if state.label_aware else "false"
     return urlencode({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in d.items()},
                      safe=",")
 
@@ -191,24 +263,78 @@ def _r(x) -> float:
     return float(f"{float(x):.6g}")
 
 
-@functools.lru_cache(maxsize=4096)
-def _curve_eps(f, keep, theta, learner, metric):
-    from .theory import curve
-
-    eps = curve(ALPHA_GRID, f=f, keep=keep, theta=theta, learner=learner, metric=metric).eps
+def _frozen(eps):
     eps = np.array(eps, dtype=float)
     eps.flags.writeable = False
     return eps
 
 
-@functools.lru_cache(maxsize=4096)
-def _eps_vs_f(alpha_tot, fs, keep, theta, learner, metric):
-    from .frontier import eps_vs_f
+def _may_be_unseparable(learner, flip) -> bool:
+    return learner.name in SEPARABLE_ONLY and flip > 0.0
 
-    eps = eps_vs_f(alpha_tot, list(fs), keep=keep, theta=theta, learner=learner, metric=metric)
-    eps = np.array(eps, dtype=float)
-    eps.flags.writeable = False
-    return eps
+
+@functools.lru_cache(maxsize=1024)
+def _capacity(f, keep, theta, metric, flip):
+    from .theory import capacity
+
+    return capacity(f=f, keep=keep, theta=theta, metric=metric, flip=flip)
+
+
+@functools.lru_cache(maxsize=4096)
+def _curve_eps(f, keep, theta, learner, metric, flip):
+    """``eps`` along :data:`ALPHA_GRID`; NaN where a separable-only learner (max-margin) has no
+    solution because label noise makes the kept data non-separable (``alpha_prune`` at or
+    beyond :func:`~perceptron_pruning.theory.capacity`). Other failures propagate.
+    """
+    from .theory import TheoryError, curve
+
+    kw = {"f": f, "keep": keep, "theta": theta, "learner": learner, "metric": metric,
+          "flip": flip}
+    try:
+        return _frozen(curve(ALPHA_GRID, **kw).eps)
+    except TheoryError:
+        if not _may_be_unseparable(learner, flip):
+            raise
+        ok = ALPHA_GRID < _capacity(f, keep, theta, metric, flip)
+        if ok.all():
+            raise
+    eps = np.full(ALPHA_GRID.size, np.nan)
+    if ok.any():
+        eps[ok] = curve(ALPHA_GRID[ok], **kw).eps
+    return _frozen(eps)
+
+
+@functools.lru_cache(maxsize=4096)
+def _eps_vs_f(alpha_tot, fs, keep, theta, learner, metric, flip):
+    """``eps`` at fixed ``alpha_tot`` for each ``f`` (as
+    :func:`~perceptron_pruning.frontier.eps_vs_f`), NaN where max-margin has no solution.
+    """
+    from .noise import LabelNoise
+    from .theory import TheoryError, solve
+
+    kw = {"keep": keep, "theta": theta, "learner": learner, "metric": metric, "flip": flip}
+    out = []
+    for f in fs:
+        try:
+            out.append(solve(alpha_tot=alpha_tot, f=f, **kw).eps)
+        except TheoryError:
+            if not _may_be_unseparable(learner, flip):
+                raise
+            elig = metric.eligible_fraction(theta=theta, noise=LabelNoise(flip=flip))
+            if f * elig * alpha_tot < _capacity(f, keep, theta, metric, flip):
+                raise
+            out.append(math.nan)
+    return _frozen(out)
+
+
+def eligible_fraction(state: ViewState) -> float:
+    """Fraction of the drawn examples the metric may keep (``p_agree`` for a label-aware one,
+    else 1): ``alpha_prune = f * eligible * alpha_tot``.
+    """
+    from .noise import LabelNoise
+
+    return float(metric_of(state).eligible_fraction(theta=state.theta,
+                                                    noise=LabelNoise(flip=state.flip)))
 
 
 def f_colors(fs) -> list[str]:
@@ -228,13 +354,17 @@ def learning_curves(state: ViewState) -> dict:
     -------
     dict
         ``alpha_prune`` (K,), ``f`` (F,), ``eps`` (F, K), ``frontier`` (K,), ``f_best`` (K,),
-        ``unpruned`` (K,) (the ``f = 1`` curve), ``colors`` (F,).
+        ``unpruned`` (K,) (the ``f = 1`` curve), ``colors`` (F,). With label noise, max-margin
+        curves are NaN beyond the capacity (no separating student); so are the frontier and
+        ``f_best`` where every curve is.
     """
-    key = (state.keep, _r(state.theta), state.learner, metric_of(state))
+    key = (state.keep, _r(state.theta), learner_of(state), metric_of(state), state.flip)
     eps = np.vstack([_curve_eps(_r(f), *key) for f in state.f])
-    k = np.argmin(eps, axis=0)
+    k = np.argmin(np.where(np.isnan(eps), np.inf, eps), axis=0)
+    cols = np.arange(ALPHA_GRID.size)
+    none = np.isnan(eps).all(axis=0)
     return {"alpha_prune": ALPHA_GRID, "f": np.array(state.f), "eps": eps,
-            "frontier": eps[k, np.arange(ALPHA_GRID.size)], "f_best": np.array(state.f)[k],
+            "frontier": eps[k, cols], "f_best": np.where(none, np.nan, np.array(state.f)[k]),
             "unpruned": _curve_eps(1.0, *key), "colors": f_colors(state.f)}
 
 
@@ -251,27 +381,47 @@ def eps_at_budget(state: ViewState, *, rtol=1e-9) -> dict:
     -------
     dict
         ``f`` (M,), ``eps`` (M,), ``f_opt``, ``eps_opt``, ``eps_all`` (error with all the data),
-        ``less_data_wins`` (bool), ``f_marked`` / ``eps_marked`` (the chosen fractions).
-        On a plateau of ties (within ``rtol``) the smallest ``f`` is the optimum.
+        ``less_data_wins`` (bool), ``f_marked`` / ``eps_marked`` (the chosen fractions),
+        ``alpha_prune_marked`` (``f * eligible * alpha_tot``), ``eligible``
+        (:func:`eligible_fraction`). On a plateau of ties (within ``rtol``) the smallest ``f``
+        is the optimum. With label noise max-margin has no solution where the kept data are
+        not separable: ``eps`` is NaN there (``eps_all`` too when all the data are not
+        separable, and then any ``f`` that has a solution wins).
+
+    Raises
+    ------
+    ValueError
+        No ``f`` has a solution (max-margin on noisy labels at a large ``alpha_tot``).
     """
     fs = budget_f_grid(state)
     eps = _eps_vs_f(_r(state.alpha_tot), tuple(float(x) for x in fs), state.keep,
-                    _r(state.theta), state.learner, metric_of(state))
-    i = int(np.argmin(eps))
-    j = int(np.flatnonzero(eps <= eps[i] * (1.0 + rtol)).min())
+                    _r(state.theta), learner_of(state), metric_of(state), state.flip)
+    ok = ~np.isnan(eps)
+    if not ok.any():
+        raise ValueError(f"{state.learner} has no solution at any f at alpha_tot = "
+                         f"{state.alpha_tot:g} with flip = {state.flip:g}: the noisy kept data "
+                         f"are not separable; lower alpha_tot or flip, or use a regularised "
+                         f"learner")
+    i = int(np.nanargmin(eps))
+    j = int(np.flatnonzero(ok & (eps <= eps[i] * (1.0 + rtol))).min())
     eps_all = float(eps[-1])  # the grid ends at f = 1
     marked = np.searchsorted(fs, np.round(state.f, 6))
+    elig = eligible_fraction(state)
+    wins = not ok[-1] or eps[j] < eps_all * (1.0 - rtol)
     return {"f": fs, "eps": eps, "f_opt": float(fs[j]), "eps_opt": float(eps[j]),
-            "eps_all": eps_all, "less_data_wins": bool(eps[j] < eps_all * (1.0 - rtol)),
-            "f_marked": fs[marked], "eps_marked": eps[marked]}
+            "eps_all": eps_all, "less_data_wins": bool(wins),
+            "f_marked": fs[marked], "eps_marked": eps[marked],
+            "alpha_prune_marked": fs[marked] * elig * state.alpha_tot, "eligible": elig}
 
 
 def kept_picture(state: ViewState, *, points=1200, seed=0) -> dict:
     """Panel (c): Gaussian examples in the teacher/probe plane, marked kept or pruned.
 
-    The metric selects a fraction ``fpic`` of ``points`` examples whose teacher field is ``u``
-    (horizontal axis) and whose field along the probe's component orthogonal to the teacher is
-    ``w`` (vertical axis); the probe points at ``theta`` degrees from the teacher.
+    The metric (:func:`metric_of`: score noise and the label-aware filter included) selects a
+    fraction ``fpic`` of ``points`` examples (of the eligible ones, for a label-aware metric)
+    whose teacher field is ``u`` (horizontal axis) and whose field along the probe's component
+    orthogonal to the teacher is ``w`` (vertical axis); the probe points at ``theta`` degrees
+    from the teacher. Labels are ``sign(u)``, each flipped with probability ``flip``.
 
     Returns
     -------
@@ -280,11 +430,12 @@ def kept_picture(state: ViewState, *, points=1200, seed=0) -> dict:
     """
     from .data import probe_cos_sin
     from .metrics import Fields
+    from .noise import LabelNoise
 
     rng = np.random.default_rng(seed)
     u, w = rng.standard_normal((2, points))
     c, s = probe_cos_sin(state.theta)
-    y = np.where(u >= 0, 1.0, -1.0)
+    y = LabelNoise(flip=state.flip).labels(u, np.random.default_rng(seed + 2))
     fields = Fields(u=u, w=w, t=c * u + s * w, y=y)
     idx = metric_of(state).select(fields, f=state.fpic, keep=state.keep,
                                           rng=np.random.default_rng(seed + 1))
@@ -319,12 +470,14 @@ def view_csv(state: ViewState, *, curves=None, budget=None, sims=()) -> str:
     """
     curves = learning_curves(state) if curves is None else curves
     budget = eps_at_budget(state) if budget is None else budget
+    elig = budget["eligible"]  # alpha_prune = f * eligible * alpha_tot
     out = io.StringIO()
     out.write(f"# perceptron-pruning explore: {to_query(state)}\n")
     out.write("panel,series,f,alpha_prune,alpha_tot,eps,eps_sem\n")
 
-    def row(panel, series, f, ap, eps, sem=math.nan):
-        at = ap / f if f > 0 else math.nan
+    def row(panel, series, f, ap, eps, sem=math.nan, at=None):
+        if at is None:
+            at = ap / (f * elig) if f > 0 else math.nan
         out.write(f"{panel},{series},{f:.6g},{ap:.8g},{at:.8g},{eps:.10g},{sem:.6g}\n")
 
     ap = curves["alpha_prune"]
@@ -335,10 +488,11 @@ def view_csv(state: ViewState, *, curves=None, budget=None, sims=()) -> str:
         row("a", "pareto_frontier", fb, a, e)
     for a, e in zip(ap, curves["unpruned"]):
         row("a", "unpruned", 1.0, a, e)
+    at = state.alpha_tot
     for f, e in zip(budget["f"], budget["eps"]):
-        row("b", "theory", f, f * state.alpha_tot, e)
-    row("b", "optimal_f", budget["f_opt"], budget["f_opt"] * state.alpha_tot, budget["eps_opt"])
+        row("b", "theory", f, f * elig * at, e)
+    row("b", "optimal_f", budget["f_opt"], budget["f_opt"] * elig * at, budget["eps_opt"])
     for s in sims:
-        row("a" if s["alpha_tot"] != state.alpha_tot else "ab", "simulation", s["f"],
-            s["alpha_prune"], s["eps"], s["eps_sem"])
+        row("a" if s["alpha_tot"] != at else "ab", "simulation", s["f"], s["alpha_prune"],
+            s["eps"], s["eps_sem"], at=s["alpha_tot"])
     return out.getvalue()
