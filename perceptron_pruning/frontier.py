@@ -192,7 +192,8 @@ class OptimalF:
     eps : float
         Error at the optimum.
     eps_unpruned : float
-        Error with all the data (``f = 1``).
+        Error with all the drawn data: ``f = 1``, and no filter (a label-aware metric's
+        ``f = 1`` still drops the examples the probe disputes).
     eps_hard, eps_easy : float
         Best error of each rule (NaN for a rule that was not asked for).
     f_hard, f_easy : float
@@ -258,6 +259,12 @@ def _plugins(learner, metric, flip, teacher_noise):
             "teacher_noise": teacher_noise}
 
 
+def _all_data_eps(alpha_tot, pl):
+    """``eps`` with every drawn example (no pruning, no filter, so no probe either)."""
+    return _th.solve(alpha_tot=alpha_tot, f=1.0, learner=pl["learner"], flip=pl["flip"],
+                     teacher_noise=pl["teacher_noise"]).eps
+
+
 def _optimal_one(alpha_tot, keep, theta, pl, f_min, n_grid, rtol):
     fs = np.geomspace(f_min, 1.0, n_grid)
     eps = eps_vs_f(alpha_tot, fs, keep=keep, theta=theta, **pl)
@@ -317,7 +324,7 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
         f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
     f_min = check_real("f_min", f_min, low=max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot), high=1.0)
     pl = _plugins(learner, metric, flip, teacher_noise)
-    eps1 = _th.solve(alpha_tot=alpha_tot, f=1.0, theta=theta, **pl).eps
+    eps1 = _all_data_eps(alpha_tot, pl)
     res = {}
     for rule in (("hard", "easy") if keep == "best" else (keep,)):
         res[rule] = _optimal_one(alpha_tot, rule, theta, pl, f_min, n_grid, rtol)
@@ -339,10 +346,12 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
     """Smallest ``f`` at which pruning is no worse than keeping all the data.
 
     Scans ``f`` downwards from 1 and returns where ``eps(f)`` first rises above
-    ``eps(f = 1) (1 + rtol)``, refined by bracketed root finding; returns the smallest ``f``
-    scanned when pruning never hurts. The answer depends on ``rtol``: with the perfect metric
-    and keep hard, ``f alpha_tot`` at the edge levels off near 6.6 for ``rtol = 1e-6`` (the exact
-    edge of the plateau) and near 3.6-3.8 for ``rtol = 0.01`` (a 1% loss).
+    ``eps_all (1 + rtol)`` (``eps_all``: every drawn example, no filter), refined by bracketed
+    root finding; returns the smallest ``f`` scanned when pruning never hurts, and NaN when
+    even ``f = 1`` is worse (a filtering metric whose filter alone hurts). The answer depends on
+    ``rtol``: with the perfect metric and keep hard, ``f alpha_tot`` at the edge levels off near
+    6.6 for ``rtol = 1e-6`` (the exact edge of the plateau) and near 3.6-3.8 for
+    ``rtol = 0.01`` (a 1% loss).
 
     Parameters
     ----------
@@ -372,9 +381,11 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
     fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
     pl = _plugins(learner, metric, flip, teacher_noise)
     eps = eps_vs_f(alpha_tot, fs, keep=keep, theta=theta, **pl)
-    eps1 = float(eps[0])  # fs[0] = 1: no pruning
+    eps1 = _all_data_eps(alpha_tot, pl)  # with a filtering metric f = 1 is not all the data
     thr = eps1 * rtol
     d = eps - eps1 - thr
+    if d[0] > 0:
+        return math.nan
     for i in range(1, fs.size):
         if d[i] > 0:
             g = lambda lf: _th.solve(alpha_tot=alpha_tot, f=math.exp(lf), keep=keep,  # noqa: E731

@@ -274,3 +274,20 @@ def test_label_budget_never_pays_for_max_margin():
 def test_label_budget_bad_input(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         frontier.label_budget(**kwargs)
+
+
+def test_all_data_reference_ignores_a_label_aware_filter():
+    # "Unpruned" is every drawn example: a label-aware metric at f = 1 still drops the disputed
+    # labels, so its f = 1 error is not the reference. Reference: the plain metric at f = 1.
+    from perceptron_pruning.registry import get_learner, get_metric
+
+    svm, la = get_learner("svm", lam=0.01), get_metric("margin", label_aware=True)
+    kw = dict(theta=10.0, learner=svm, flip=0.2)
+    all_data = theory.solve(alpha_tot=256.0, f=1.0, **kw).eps
+    filtered = theory.solve(alpha_tot=256.0, f=1.0, metric=la, **kw).eps
+    assert filtered > 1.2 * all_data  # the filter alone hurts here: the test can fail
+    o = frontier.optimal_f(256.0, keep="hard", metric=la, n_grid=6, **kw)
+    assert o.eps_unpruned == pytest.approx(all_data, rel=1e-12)
+    assert o.beats_unpruned == (o.eps < all_data * (1 - 1e-8))
+    assert math.isnan(frontier.smallest_useful_f(256.0, keep="hard", metric=la, n_grid=4,
+                                                 **kw))
