@@ -17,6 +17,7 @@ import perceptron_pruning as pp
 from perceptron_pruning import cli, theory
 from perceptron_pruning.cli import main
 from perceptron_pruning.metrics import Metric, whole_plane
+from perceptron_pruning.noise import CLEAN
 from perceptron_pruning.registry import get_metric, register_metric
 
 OPTION_KEYS = ("score", "score_noise", "label_aware", "probe_alpha", "probe_learner")
@@ -48,7 +49,7 @@ class _Plain(Metric):
     def key(self, fields, *, keep, rng):
         return rng.random(fields.t.size)
 
-    def kept_law(self, *, f, keep, theta, noise):
+    def kept_law(self, *, f, keep, theta, noise=CLEAN):
         return whole_plane(noise)
 
 
