@@ -86,7 +86,7 @@ def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
     k = np.argmin(eps, axis=0)
     return ParetoFrontier(alpha_prune=alpha, f_grid=fs, eps_by_f=eps,
                           eps=eps[k, np.arange(alpha.size)], f_best=fs[k], keep=keep,
-                          theta=theta)
+                          theta=_probe_and_share(theta, pl)[0])
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ class OptimalFrontier:
     f_opt : ndarray, shape (K,)
         The minimising ``f`` (to about 1e-3 relative).
     alpha_tot : ndarray, shape (K,)
-        Examples drawn at the optimum, ``alpha_prune / f_opt``.
+        Examples drawn at the optimum, ``alpha_prune / f_opt`` (divided by ``p_agree`` too
+        with a label-aware metric).
     f_min : float
         Smallest ``f`` allowed.
     keep : str
@@ -171,8 +172,9 @@ def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-m
             bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": 1e-3})
         if res.fun < e_opt[k]:
             f_opt[k], e_opt[k] = math.exp(float(res.x)), float(res.fun)
-    return OptimalFrontier(alpha_prune=alpha, eps=e_opt, f_opt=f_opt, alpha_tot=alpha / f_opt,
-                           f_min=f_min, keep=keep, theta=theta)
+    th, share = _probe_and_share(theta, pl)
+    return OptimalFrontier(alpha_prune=alpha, eps=e_opt, f_opt=f_opt,
+                           alpha_tot=alpha / (f_opt * share), f_min=f_min, keep=keep, theta=th)
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ def eps_vs_f(alpha_tot, f_grid, *, keep="hard", theta=0.0, learner="max-margin",
     Parameters
     ----------
     alpha_tot : float
-        Examples drawn per dimension (``alpha_prune = f alpha_tot`` must lie in [1e-3, 1e4]).
+        Examples drawn per dimension (``alpha_prune = f alpha_tot``, times ``p_agree`` with a
+        label-aware metric, must lie in [1e-3, 1e4]).
     f_grid : array_like, shape (F,)
         Kept fractions in [1e-3, 1].
     keep : {"hard", "easy", "random"}
@@ -257,6 +260,18 @@ def _plugins(learner, metric, flip, teacher_noise):
     LabelNoise(flip=flip, teacher_noise=teacher_noise)  # validated before any solve
     return {"learner": get_learner(learner), "metric": get_metric(metric), "flip": flip,
             "teacher_noise": teacher_noise}
+
+
+def _probe_and_share(theta, pl):
+    """The probe's angle (a learned probe's predicted one) and the fraction of drawn examples a
+    filtering metric leaves (1 for the others).
+    """
+    noise = LabelNoise(flip=pl["flip"], teacher_noise=pl["teacher_noise"])
+    m = pl["metric"]
+    m.check_point(theta=theta, noise=noise)
+    learned = m.probe_theta(noise)
+    th = theta if learned is None else learned
+    return th, m.eligible_fraction(theta=th, noise=noise)
 
 
 def _all_data_eps(alpha_tot, pl):
@@ -305,7 +320,8 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
     flip, teacher_noise : float, default 0
         Label noise, as in :func:`~perceptron_pruning.theory.curve`.
     f_min : float, optional
-        Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``).
+        Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``, with a
+        label-aware metric ``max(1e-3, 1e-3 / (p_agree alpha_tot))``).
     n_grid : int, default 25
         Log-spaced scan of ``f`` before a bounded refinement around the best grid point.
     rtol : float, default 1e-9
@@ -320,10 +336,15 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
     theta = check_theta(theta)
     if keep not in ("best", "hard", "easy"):
         raise ValueError(f"keep must be one of best, hard, easy; got {keep!r}")
-    if f_min is None:
-        f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
-    f_min = check_real("f_min", f_min, low=max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot), high=1.0)
     pl = _plugins(learner, metric, flip, teacher_noise)
+    th, share = _probe_and_share(theta, pl)
+    # The smallest f whose alpha_prune = f share alpha_tot the theory covers.
+    lowest = max(_th.F_MIN, _th.ALPHA_MIN / (alpha_tot * share))
+    if lowest > 1.0:
+        raise ValueError(f"alpha_tot must be at least {_th.ALPHA_MIN / share:g} (alpha_prune "
+                         f"= f * {share:.4g} * alpha_tot >= {_th.ALPHA_MIN:g}), got "
+                         f"{alpha_tot:g}")
+    f_min = check_real("f_min", lowest if f_min is None else f_min, low=lowest, high=1.0)
     eps1 = _all_data_eps(alpha_tot, pl)
     res = {}
     for rule in (("hard", "easy") if keep == "best" else (keep,)):
@@ -331,7 +352,7 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
     best = min(r[1] for r in res.values())
     winner = min((r for r in res if res[r][1] <= best * (1.0 + rtol)), key=lambda r: res[r][0])
     nan = math.nan
-    return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=theta, f=res[winner][0],
+    return OptimalF(alpha_tot=alpha_tot, keep=winner, theta=th, f=res[winner][0],
                     eps=res[winner][1], eps_unpruned=eps1,
                     eps_hard=res.get("hard", (nan, nan))[1],
                     eps_easy=res.get("easy", (nan, nan))[1],
@@ -376,10 +397,14 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
     float
     """
     alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, high=_th.ALPHA_MAX, low_open=True)
-    f_min = max(_th.F_MIN, _th.ALPHA_MIN / alpha_tot)
     rtol = check_real("rtol", rtol, low=0.0, high=1.0)
-    fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
     pl = _plugins(learner, metric, flip, teacher_noise)
+    share = _probe_and_share(theta, pl)[1]
+    f_min = max(_th.F_MIN, _th.ALPHA_MIN / (alpha_tot * share))
+    if f_min > 1.0:
+        raise ValueError(f"alpha_tot must be at least {_th.ALPHA_MIN / share:g}, got "
+                         f"{alpha_tot:g}")
+    fs = np.geomspace(f_min, 1.0, n_grid)[::-1]
     eps = eps_vs_f(alpha_tot, fs, keep=keep, theta=theta, **pl)
     eps1 = _all_data_eps(alpha_tot, pl)  # with a filtering metric f = 1 is not all the data
     thr = eps1 * rtol
@@ -401,7 +426,9 @@ class BudgetSplit:
     Attributes
     ----------
     budget : float
-        Labels per dimension: ``probe_alpha + alpha_tot``.
+        Labels per dimension: ``probe_alpha + alpha_tot``. Every drawn example's label counts
+        (a label-aware filter reads them all); a label-agnostic metric could label only the kept
+        ones, at a cost of ``probe_alpha + f alpha_tot``, which this does not model.
     probe_alpha, alpha_tot : float
         The best split: examples per dimension that train the probe, and that are drawn to be
         pruned.
@@ -454,7 +481,7 @@ def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="ma
     Parameters
     ----------
     budget : float
-        Labels per dimension, in (0, 1e4].
+        Labels per dimension, in [0.1, 1e4].
     probe_learner : str, default "max-margin"
         The probe's learner (a registered name; max-margin needs clean labels).
     keep : {"best", "hard", "easy"}, default "best"
@@ -476,7 +503,9 @@ def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="ma
     -------
     BudgetSplit
     """
-    budget = check_real("budget", budget, low=0.0, high=_th.ALPHA_MAX, low_open=True)
+    # The scan reaches alpha_tot = 0.1 budget, where f down to 1e-3 must stay in the theory's
+    # range (alpha_prune >= 1e-3) for any filter leaving at least half the examples.
+    budget = check_real("budget", budget, low=0.1, high=_th.ALPHA_MAX)
     n_split = int(check_real("n_split", n_split, low=3, high=200))
     pl = _plugins(learner, get_metric(metric, probe_alpha=budget / 2,
                                       probe_learner=probe_learner), flip, teacher_noise)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_int
+from .registry import get_learner
 from .results import SimulationResult
 from .trial import Task, Trial, make_task, run_trial
 
@@ -88,7 +89,7 @@ def _closure(modnames):
 
 
 @functools.lru_cache(maxsize=64)
-def code_version(learner_cls=None, metric_cls=None) -> str:
+def code_version(learner_cls=None, metric_cls=None, *more_cls) -> str:
     """Hash of everything a trial's numbers depend on, besides the task itself.
 
     It covers the package's version, the numpy and numba versions, and the source of every
@@ -99,8 +100,9 @@ def code_version(learner_cls=None, metric_cls=None) -> str:
 
     Parameters
     ----------
-    learner_cls, metric_cls : type, optional
-        Plug-in classes whose modules are followed too.
+    learner_cls, metric_cls, *more_cls : type, optional
+        Plug-in classes whose modules are followed too (``more_cls``: plug-ins a trial reaches
+        by name, such as a learned probe's learner).
 
     Returns
     -------
@@ -112,8 +114,8 @@ def code_version(learner_cls=None, metric_cls=None) -> str:
     from . import __version__
 
     roots = [f"{_PKG}.trial"]
-    extra_files = []
-    for cls in (learner_cls, metric_cls):
+    extra_files = []  # (class, its source file) for classes defined outside the package
+    for cls in (learner_cls, metric_cls, *more_cls):
         if cls is None:
             continue
         mod = cls.__module__
@@ -121,16 +123,16 @@ def code_version(learner_cls=None, metric_cls=None) -> str:
             roots.append(mod)
         else:
             try:
-                extra_files.append(Path(inspect.getsourcefile(cls)))
+                extra_files.append((cls, Path(inspect.getsourcefile(cls))))
             except (TypeError, OSError):
-                extra_files.append(None)
+                extra_files.append((cls, None))
             roots.extend(f"{_PKG}.{m}" for m in ("learners", "metrics"))
     h = hashlib.sha256()
     h.update(f"{__version__} numpy {np.__version__} numba {numba.__version__}".encode())
     for m, path in sorted(_closure(roots).items()):
         h.update(m.encode())
         h.update(path.read_bytes())
-    for cls, path in zip((learner_cls, metric_cls), extra_files):
+    for cls, path in extra_files:
         h.update(f"{cls.__module__}.{cls.__qualname__}".encode())
         if path is not None and path.is_file():
             h.update(path.read_bytes())
@@ -138,7 +140,10 @@ def code_version(learner_cls=None, metric_cls=None) -> str:
 
 
 def _task_version(task):
-    return code_version(type(task.learner), type(task.metric))
+    # A learned probe reaches its learner by name, through no import the closure can follow.
+    probe = getattr(task.metric, "probe_alpha", None) is not None
+    more = (type(get_learner(task.metric.probe_learner)),) if probe else ()
+    return code_version(type(task.learner), type(task.metric), *more)
 
 
 def _seeds(seed: int, replicates: int) -> list[int]:

@@ -128,7 +128,7 @@ def _alpha_grid(alpha_prune, alpha_tot, f):
         if not (math.isfinite(v) and ALPHA_MIN <= a <= ALPHA_MAX):
             lo, hi = (ALPHA_MIN, ALPHA_MAX) if alpha_tot is None else (ALPHA_MIN / f, ALPHA_MAX / f)
             extra = "" if alpha_tot is None else (
-                f" (alpha_prune = f * alpha_tot in [{ALPHA_MIN:g}, {ALPHA_MAX:g}])")
+                f" (alpha_prune = {f:.4g} * alpha_tot in [{ALPHA_MIN:g}, {ALPHA_MAX:g}])")
             raise ValueError(f"{name} must be in [{lo:g}, {hi:g}]{extra}, got {float(v)!r}")
     return ap
 

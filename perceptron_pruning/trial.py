@@ -137,6 +137,7 @@ def memory_limit() -> int:
 
 
 SAMPLINGS = ("fields", "full")
+_PROBE_STREAM = 0x5EED9B0B  # second entropy word of a learned probe's random stream
 CHUNK = 1 << 20  # examples drawn at once on the "fields" path; part of the seeding, keep fixed
 
 
@@ -182,6 +183,12 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
     metric.check_point(theta=theta, noise=noise)
     p_tot = int(round(alpha_tot * n))
     k = n_kept(p_tot, f)
+    learned = metric.probe_theta(noise)
+    share = metric.eligible_fraction(theta=theta if learned is None else learned, noise=noise)
+    if share < 1.0 and int(round(f * share * p_tot)) < 1:
+        raise ValueError(f"f * P_tot * eligible fraction must keep at least one example: f = "
+                         f"{f:g}, P_tot = {p_tot}, and metric {metric} leaves about "
+                         f"{share:.3g} of the examples; raise f or alpha_tot")
     need, limit = _trial_bytes(n, p_tot, k, sampling), memory_limit()
     probe_alpha = getattr(metric, "probe_alpha", None)
     if probe_alpha is not None:  # the learned probe's training set and the solver's copy
@@ -238,10 +245,12 @@ def run_trial(task: Task) -> Trial:
 def probe_angle(task: Task) -> float:
     """The probe's angle to the teacher in degrees: ``task.theta``, or for a metric that learns
     its probe (``probe_alpha``) the angle the probe it trains achieves. That probe's training set
-    comes from a stream of its own (the ``2^31``-th child of ``SeedSequence(seed)``), so the
-    scored examples are the same whatever the probe.
+    comes from a stream of its own (``SeedSequence([seed, _PROBE_STREAM])``, whose entropy
+    differs from every stream of the examples), so the scored examples are the same whatever
+    the probe. The angle is in [0, 180]: a probe trained on very few examples can point away
+    from the teacher.
     """
-    ss = np.random.SeedSequence(task.seed, spawn_key=(1 << 31,))
+    ss = np.random.SeedSequence([task.seed, _PROBE_STREAM])
     th = task.metric.learned_probe(task.n, task.noise, np.random.default_rng(ss))
     return task.theta if th is None else float(th)
 
@@ -319,15 +328,22 @@ def kept_fields(task: Task, theta=None):
         if cand[0].size > k:
             order = np.lexsort((cand[1], cand[0]))[:k]  # smallest keys, ties to the first drawn
             cand = tuple(z[order] for z in cand)
-    if eligible == 0:
-        raise ValueError(f"metric {task.metric} filtered out all {p} examples")
-    k_final = n_kept(eligible, task.f)
+    k_final = _n_kept_eligible(eligible, p, task.f, task.metric)
     if k_final < cand[0].size:
         order = np.lexsort((cand[1], cand[0]))[:k_final]
         cand = tuple(z[order] for z in cand)
     order = np.argsort(cand[1])
     _, index, u, w, y = (z[order] for z in cand)
     return index, Fields(u=u, w=w, t=c * u + s * w, y=y), agree / p
+
+
+def _n_kept_eligible(eligible, p_tot, f, metric):
+    """``round(f P_eligible)``, or an error naming the filter when it keeps nothing."""
+    if eligible < p_tot and int(round(f * eligible)) < 1:
+        raise ValueError(f"metric {metric} left P_eligible = {eligible} of P_tot = {p_tot} "
+                         f"examples, and f = {f:g} keeps round({f * eligible:g}) = 0 of them: "
+                         "raise f or alpha_tot")
+    return n_kept(eligible, f)
 
 
 def _bulk(task, index):

@@ -28,7 +28,7 @@ from scipy.integrate import quad
 from scipy.special import ndtr
 
 import perceptron_pruning as pp
-from perceptron_pruning import theory
+from perceptron_pruning import frontier, theory
 from perceptron_pruning._law_nodes import law_nodes
 from perceptron_pruning.data import probe_cos_sin
 from perceptron_pruning.metrics import Fields, whole_plane
@@ -644,3 +644,71 @@ def test_full_and_fields_sampling_agree_in_law():
         a, b = fields.values[q], full.values[q]
         tol = 4 * math.hypot(_sem(a), _sem(b))
         assert abs(np.mean(a) - np.mean(b)) < tol, (q, np.mean(a), np.mean(b), tol)
+
+
+# ============================================================================================
+# Review findings: each a regression test
+# ============================================================================================
+def test_cache_key_covers_the_learned_probes_learner():
+    # A learned probe reaches its learner by name: the trial's code version must follow it, or
+    # editing that learner would leave cached trials silently stale.
+    from perceptron_pruning import sweep
+    from perceptron_pruning.learners.max_margin import MaxMargin
+    from perceptron_pruning.trial import make_task
+
+    t = make_task(20, 2.0, f=0.5, learner="hebb", metric=margin(probe_alpha=1.0))
+    plain = make_task(20, 2.0, f=0.5, learner="hebb")
+    assert sweep._task_version(t) != sweep._task_version(plain)
+    assert sweep._task_version(t) == sweep.code_version(type(t.learner), type(t.metric),
+                                                        MaxMargin)
+
+
+def test_label_aware_frontier_functions_cover_small_alpha_tot():
+    la = margin(label_aware=True)
+    kw = dict(theta=60.0, metric=la, learner="hebb")
+    o = frontier.optimal_f(1.0, **kw)
+    share = la.eligible_fraction(theta=60.0)
+    assert o.f >= 1e-3 / share - 1e-12
+    of = frontier.optimal_frontier([1.0], n_grid=9, **kw)
+    ref = theory.solve(alpha_prune=1.0, f=float(of.f_opt[0]), **kw)
+    assert of.alpha_tot[0] == pytest.approx(ref.alpha_tot, rel=1e-12)
+    with pytest.raises(ValueError, match="alpha_tot"):
+        frontier.optimal_f(1e-3, **kw)
+
+
+def test_frontiers_report_the_learned_probes_angle():
+    m = margin(probe_alpha=3.0)
+    assert frontier.optimal_f(5.0, metric=m, n_grid=5).theta == pytest.approx(m.probe_theta())
+    assert frontier.pareto_frontier([1.0], [0.5, 1.0], metric=m).theta == pytest.approx(
+        m.probe_theta())
+
+
+def test_a_filter_that_keeps_nothing_is_a_clear_error():
+    la = margin(label_aware=True)
+    with pytest.raises(ValueError, match="eligible fraction"):  # refused before any draw
+        pp.simulate(20, 1.0, f=0.04, theta=90.0, metric=la, seeds=2)
+    # Accepted up front (about half of the 20 agree at 90 deg, and f keeps one), but a draw
+    # with 8 or fewer agreeing (about one in four) keeps none: the engine names the filter and
+    # both counts rather than a misleading P_tot.
+    msgs, ok = [], 0
+    for seed in range(40):
+        try:
+            pp.simulate(20, 1.0, f=0.06, theta=90.0, metric=la, seeds=1, seed=seed)
+            ok += 1
+        except ValueError as e:
+            msgs.append(str(e))
+    assert msgs and ok
+    for msg in msgs:
+        assert "left P_eligible" in msg and "of P_tot = 20" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("bad, name", [({"keep": "bogus"}, "keep"), ({"theta": 120.0}, "theta"),
+                                       ({"f": 1.5}, "f")])
+def test_windowed_and_label_aware_laws_validate_their_inputs(bad, name):
+    for m in (margin(score_noise=0.3), margin(label_aware=True)):
+        kw = {"f": 0.3, "keep": "hard", "theta": 30.0, **bad}
+        with pytest.raises(ValueError, match=f"^{name}"):
+            m.kept_law(**kw)
+        with pytest.raises(ValueError, match=f"^{name}"):
+            m.threshold(**kw)
+    assert math.isnan(margin(score_noise=0.3).threshold(f=0.3, keep="random", theta=30.0))

@@ -179,8 +179,8 @@ class Metric(Plugin):
       examples whose key is finite (default 1), so that ``alpha_prune = f * eligible * alpha_tot``;
     - ``learned_probe(n, noise, rng) -> float or None`` and ``probe_theta(noise) -> float or
       None``: for a metric whose probe is trained on examples of its own, the angle in degrees
-      that one trained probe achieves, and the angle the theory predicts (default None: the
-      probe is at the angle ``theta`` the caller gives).
+      (in [0, 180]) that one trained probe achieves, and the angle the theory predicts
+      (default None: the probe is at the angle ``theta`` the caller gives).
     """
 
     name: ClassVar[str] = ""
@@ -197,8 +197,10 @@ class Metric(Plugin):
 
         key = np.asarray(self.key(fields, keep=keep, rng=rng), dtype=np.float64)
         eligible = int(np.count_nonzero(key < np.inf))
-        if eligible == 0:
-            raise ValueError(f"metric {self} filtered out all {key.size} examples")
+        if eligible < key.size and int(round(f * eligible)) < 1:
+            raise ValueError(f"metric {self} left P_eligible = {eligible} of P_tot = {key.size} "
+                             f"examples, and f = {f:g} keeps round({f * eligible:g}) = 0 of "
+                             "them: raise f or alpha_tot")
         return smallest(key, n_kept(eligible, f))
 
     def kept_law(self, *, f, keep, theta, noise=CLEAN) -> KeptLaw:  # pragma: no cover

@@ -298,9 +298,10 @@ class ProbeMargin(Metric):
                              "or hebb")
 
     def learned_probe(self, n, noise, rng):
-        """Train the probe on ``round(probe_alpha n)`` fresh examples drawn from ``rng`` (the
-        teacher is the first axis) and return the angle in degrees it makes with the teacher;
-        None for a fixed probe.
+        """Train the probe on ``max(1, round(probe_alpha n))`` fresh examples drawn from ``rng``
+        (the teacher is the first axis) and return the angle in degrees, in [0, 180], that it
+        makes with the teacher (above 90 only for a probe trained on very few examples); None
+        for a fixed probe.
         """
         if self.probe_alpha is None:
             return None
@@ -353,6 +354,9 @@ class ProbeMargin(Metric):
         """
         if self.score_noise == 0.0 and not self.label_aware:
             return kept_threshold(f, keep, score=self.score, theta=theta, noise=noise)
+        f, keep, theta = check_f(f), check_keep(keep), check_theta(theta)
+        if keep == "random":
+            return math.nan
         c, s = probe_cos_sin(theta)
         target = f * self.eligible_fraction(theta=theta, noise=noise)
         sig = self.score_noise
@@ -372,6 +376,7 @@ class ProbeMargin(Metric):
         edge a soft window; a label-aware filter keeps, on ``u >= 0``, the correctly labelled
         examples with ``t > 0`` and the mislabelled ones with ``t < 0``.
         """
+        f, keep, theta = check_f(f), check_keep(keep), check_theta(theta)
         c, s = probe_cos_sin(theta)
         elig = self.eligible_fraction(theta=theta, noise=noise)
         if keep == "random" or f == 1.0:
