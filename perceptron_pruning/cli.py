@@ -127,6 +127,11 @@ def _check_plugins(args):
                                                                               "figure"):
         raise ValueError("--probe-alpha applies to simulate and theory only: the figures set "
                          "the probe angle theta themselves")
+    # A label-aware filter changes alpha_prune = f p_agree alpha_tot; the figures' axes assume f.
+    if getattr(metric, "label_aware", False) and args.command in ("reproduce", "figure"):
+        raise ValueError("--label-aware applies to simulate and theory only: the figures map "
+                         "alpha_tot to alpha_prune = f alpha_tot (the metrics figure draws "
+                         "label-aware pruning itself)")
 
 
 def _learner(args):

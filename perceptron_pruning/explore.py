@@ -20,19 +20,26 @@ from .explore_view import (  # noqa: F401 - re-exported: the public face of the 
     ALPHA_GRID,
     LIMITS,
     MAX_F_VALUES,
+    SEPARABLE_ONLY,
     ViewState,
+    _capacity,
     _curve_eps,
     _eps_vs_f,
     _r,
     check_state,
+    eligible_fraction,
     eps_at_budget,
     f_colors,
     kept_picture,
+    learner_of,
     learning_curves,
     metric_of,
+    parse_bool,
     parse_f,
     parse_state,
+    shown_controls,
     simulation_plan,
+    takes_option,
     takes_score,
     to_query,
     view_csv,
@@ -46,7 +53,13 @@ __all__ = ["ALPHA_GRID", "Explorer", "ViewState", "check_state", "eps_at_budget"
 
 # ----------------------------------------------------------------------------- Bokeh app
 
-_SIM_KEY = ("keep", "theta", "learner", "metric", "score", "n", "seeds")
+_SIM_KEY = ("keep", "theta", "learner", "metric", "score", "n", "seeds", "lam", "flip",
+            "score_noise", "label_aware")
+# Fields each panel depends on: a redraw resends a panel only when one of them changed.
+_CURVE_KEY = ("keep", "theta", "f", "learner", "metric", "score", "lam", "flip", "score_noise",
+              "label_aware")
+_PICTURE_KEY = ("keep", "theta", "fpic", "metric", "score", "flip", "score_noise",
+                "label_aware")
 _LOOPBACK = ("127.0.0.1", "localhost")
 _PNG_JS = """
 const view = Bokeh.index.find_one(grid)
@@ -128,7 +141,16 @@ class Explorer:
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self, s):
-        from bokeh.models import Button, Div, RadioButtonGroup, Select, Slider, Spinner, TextInput
+        from bokeh.models import (
+            Button,
+            Checkbox,
+            Div,
+            RadioButtonGroup,
+            Select,
+            Slider,
+            Spinner,
+            TextInput,
+        )
         from bokeh.models.formatters import CustomJSTickFormatter
 
         from .registry import learner_names, metric_names
@@ -143,11 +165,25 @@ class Explorer:
                                     code="return (10**tick).toPrecision(3)"))
         self.fpic = Slider(title="f in the picture (panel c)", start=0.05, end=1, step=0.05,
                            value=0.3, name="fpic")
+        self.flip = Slider(title="label flip probability", start=LIMITS["flip"][0],
+                           end=LIMITS["flip"][1], step=0.01, value=0, name="flip")
         self.learner = Select(title="learner", options=list(learner_names()), name="learner")
+        # Shown for a learner with a ridge penalty (svm, logistic, ridge); a log10 slider.
+        lo, hi = (math.log10(x) for x in LIMITS["lam"])
+        self.lam = Slider(title="ridge penalty lam", start=lo, end=hi, step=0.25, value=-1,
+                          name="lam", format=CustomJSTickFormatter(
+                              code="return (10**tick).toPrecision(2)"))
         self.metric = Select(title="metric", options=list(metric_names()), name="metric")
         # Shown for a metric with a score option (the margin metric: |t| or y t).
         self.score = RadioButtonGroup(labels=list(SCORES), name="score")
         self.score_label = Div(text="score: rank by |J_probe.x| (abs) or y J_probe.x (signed)")
+        # Shown for a metric with these options (the margin metric).
+        self.score_noise = Slider(
+            title="score noise sigma_s (theory: seconds per redraw)",
+            start=LIMITS["score_noise"][0], end=LIMITS["score_noise"][1], step=0.1, value=0,
+            name="score_noise")
+        self.label_aware = Checkbox(label="label-aware: drop labels that disagree with the probe",
+                                    active=False, name="label_aware")
         self.n = Spinner(title="simulation N", low=LIMITS["n"][0], high=LIMITS["n"][1], step=10,
                          value=100, name="n", width=120)
         self.seeds = Spinner(title="seeds per point", low=LIMITS["seeds"][0],
@@ -177,12 +213,23 @@ class Explorer:
         self.theta.value = s.theta
         self.alpha_tot.value = math.log10(s.alpha_tot)
         self.fpic.value = s.fpic
+        self.flip.value = s.flip
         self.learner.value = s.learner
+        self.lam.value = math.log10(s.lam)
         self.metric.value = s.metric
         self.score.active = SCORES.index(s.score)
-        self.score.visible = self.score_label.visible = takes_score(s.metric)
+        self.score_noise.value = s.score_noise
+        self.label_aware.active = s.label_aware
+        self._show_controls(s.learner, s.metric)
         self.n.value = s.n
         self.seeds.value = s.seeds
+
+    def _show_controls(self, learner, metric):
+        """Show the controls of the options the learner and metric take, hide the others."""
+        shown = shown_controls(ViewState(learner=learner, metric=metric))
+        self.score.visible = self.score_label.visible = shown["score"]
+        for name in ("lam", "score_noise", "label_aware"):
+            getattr(self, name).visible = shown[name]
 
     def _build_figures(self):
         from bokeh.models import ColumnDataSource, LinearColorMapper, Span, Whisker
@@ -204,7 +251,7 @@ class Explorer:
         a.line("x", "y", color="black", line_dash="dashed", line_width=2,
                legend_label="Pareto frontier", source=src["frontier"])
         a.line("x", "y", color="#777777", line_dash="dotted", line_width=2,
-               legend_label="unpruned (f = 1)", source=src["unpruned"])
+               legend_label="unpruned (all data)", source=src["unpruned"])
         a.scatter("x", "y", color="color", size=9, marker="diamond", source=src["markers"])
         a.scatter("x", "y", color="color", size=7, line_color="black", source=src["sim_a"],
                   legend_label="simulation")
@@ -254,8 +301,8 @@ class Explorer:
         controls = column(
             Div(text="<h3 style='margin:0'>perceptron-pruning explorer</h3>"),
             Div(text="keep"), self.keep, self.f, self.theta, self.alpha_tot, self.fpic,
-            self.learner, self.metric, self.score_label, self.score, self.message, self.status,
-            self.timing,
+            self.flip, self.learner, self.lam, self.metric, self.score_label, self.score,
+            self.score_noise, self.label_aware, self.message, self.status, self.timing,
             Div(text="<b>simulation</b> (finite N, mean &plusmn; s.e.m.)"),
             row(self.n, self.seeds), row(self.simulate_button, self.cancel_button),
             self.progress, Div(text="<b>export</b> (the address bar holds this view)"),
@@ -267,8 +314,9 @@ class Explorer:
     def _connect(self):
         self.keep.on_change("active", self._changed)
         self.score.on_change("active", self._changed)
+        self.label_aware.on_change("active", self._changed)
         for w in (self.f, self.theta, self.alpha_tot, self.fpic, self.learner, self.metric,
-                  self.n, self.seeds):
+                  self.n, self.seeds, self.lam, self.flip, self.score_noise):
             w.on_change("value", self._changed)
 
     # ------------------------------------------------------------------ state and redraw
@@ -276,13 +324,15 @@ class Explorer:
         """The state the controls ask for (raises ``ValueError`` for a bad value)."""
         active = self.keep.active if self.keep.active is not None else 0
         score = SCORES[self.score.active if self.score.active is not None else 0]
-        self.score.visible = self.score_label.visible = takes_score(self.metric.value)
+        self._show_controls(self.learner.value, self.metric.value)
         return check_state(ViewState(
             keep=KEEP_RULES[active], f=self.f.value, theta=self.theta.value,
             alpha_tot=10.0 ** float(self.alpha_tot.value), learner=self.learner.value,
             metric=self.metric.value, score=score, fpic=self.fpic.value,
             n=self.n.value if self.n.value is not None else math.nan,
-            seeds=self.seeds.value if self.seeds.value is not None else math.nan))
+            seeds=self.seeds.value if self.seeds.value is not None else math.nan,
+            lam=10.0 ** float(self.lam.value), flip=self.flip.value,
+            score_noise=self.score_noise.value, label_aware=bool(self.label_aware.active)))
 
     def _changed(self, _attr, _old, _new):
         try:
@@ -342,27 +392,35 @@ class Explorer:
         def same(*keys):
             return drawn is not None and all(getattr(drawn, k) == getattr(s, k) for k in keys)
 
-        if not same("keep", "theta", "f", "learner", "metric", "score"):
+        if not same(*_CURVE_KEY):
             self._update_curves(s, curves)
-        if not same("keep", "theta", "fpic", "metric", "score"):
+        if not same(*_PICTURE_KEY):
             src["picture"].data = {"u": pic["u"], "w": pic["w"],
                                    "kind": np.where(pic["kept"], 1 + (pic["y"] < 0), 0)}
             p = pic["probe"]
             src["probe"].data = {"x": [0.0, 2.8 * p[0]], "y": [0.0, 2.8 * p[1]]}
-            self.figures[2].title.text = (f"(c) keep {s.keep}, f = {s.fpic:g}: kept examples "
-                                          f"(coloured by label)")
-        src["markers"].data = {"x": budget["f_marked"] * s.alpha_tot, "f": budget["f_marked"],
+            extra = "".join([f", flip {s.flip:g}" if s.flip else "",
+                             ", label-aware" if metric_of(s).options().get("label_aware")
+                             else ""])
+            self.figures[2].title.text = (f"(c) keep {s.keep}, f = {s.fpic:g}{extra}: kept "
+                                          f"examples (coloured by label)")
+        src["markers"].data = {"x": budget["alpha_prune_marked"], "f": budget["f_marked"],
                                "y": budget["eps_marked"],
                                "color": [colors[f] for f in budget["f_marked"]]}
         src["budget"].data = {"x": budget["f"], "y": budget["eps"]}
         src["optimum"].data = {"x": [budget["f_opt"]], "y": [budget["eps_opt"]]}
-        self.all_data_span.location = budget["eps_all"]
+        all_fits = math.isfinite(budget["eps_all"])
+        self.all_data_span.visible = all_fits
+        if all_fits:
+            self.all_data_span.location = budget["eps_all"]
         self.figures[1].title.text = f"(b) error against f at alpha_tot = {s.alpha_tot:.3g}"
         verdict = ("less data wins" if budget["less_data_wins"]
                    else "keeping all the data is best")
+        with_all = (f"{budget['eps_all']:.4g} with all data" if all_fits else
+                    f"no {s.learner} solution with all data: not separable")
         self.status.text = (f"at alpha_tot = {s.alpha_tot:.3g}: optimal f = "
                             f"{budget['f_opt']:.3g} (eps {budget['eps_opt']:.4g} vs "
-                            f"{budget['eps_all']:.4g} with all data): <b>{verdict}</b>")
+                            f"{with_all}): <b>{verdict}</b>")
         self._update_sims()
 
     def _update_curves(self, s, curves):
@@ -372,8 +430,10 @@ class Explorer:
                               "label": [f"f = {f:g}" for f in s.f]}
         src["frontier"].data = {"x": ap, "y": curves["frontier"], "f": curves["f_best"]}
         src["unpruned"].data = {"x": ap, "y": curves["unpruned"]}
+        cut = (f"; {s.learner} curves end where the noisy data stop being separable"
+               if np.isnan(curves["eps"]).any() else "")
         self.figures[0].title.text = (f"(a) keep {s.keep}, theta = {s.theta:g} deg: learning "
-                                      f"curves, frontier, unpruned")
+                                      f"curves, frontier, unpruned{cut}")
 
     def _update_sims(self):
         colors = dict(zip(self._curves["f"], self._curves["colors"]))
@@ -424,24 +484,36 @@ class Explorer:
     def _sim_worker(self, token, cancel, state, plan):
         from .sweep import aggregate, make_tasks, run_sweep
 
-        total, done = len(plan) * state.seeds, 0
+        total, done, skipped = len(plan) * state.seeds, 0, []
+        # Max-margin on noisy labels: a sample that is not separable has no student; such a
+        # point is skipped (and reported), the others are still simulated.
+        may_fail = state.learner in SEPARABLE_ONLY and state.flip > 0.0
         try:
             for f, at in plan:
                 tasks = make_tasks(n=state.n, alpha_tot=at, f=f, keep=state.keep,
-                                   theta=state.theta, learner=state.learner,
-                                   metric=metric_of(state), replicates=state.seeds, seed=0)
-                trials = []
-                for task in tasks:  # one trial at a time, so cancel answers quickly
-                    if cancel.is_set():
-                        return
-                    trials += run_sweep([task], progress=False)
-                    done += 1
+                                   theta=state.theta, learner=learner_of(state),
+                                   metric=metric_of(state), flip=state.flip,
+                                   replicates=state.seeds, seed=0)
+                trials, start = [], done
+                try:
+                    for task in tasks:  # one trial at a time, so cancel answers quickly
+                        if cancel.is_set():
+                            return
+                        trials += run_sweep([task], progress=False)
+                        done += 1
+                        self._push(functools.partial(self._show_progress, done, total, token))
+                except ValueError as exc:
+                    if not may_fail:
+                        raise
+                    skipped.append(f"f = {f:g}, alpha_tot = {at:g}: {str(exc)[:120]}")
+                    done = start + len(tasks)
                     self._push(functools.partial(self._show_progress, done, total, token))
+                    continue
                 (res,) = aggregate(trials)
                 point = {"f": f, "alpha_tot": at, "alpha_prune": float(res.alpha_prune),
                          "eps": float(res.eps_mean), "eps_sem": float(res.eps_sem)}
                 self._push(functools.partial(self._sim_point, token, point))
-            self._push(functools.partial(self._sim_done, token, None))
+            self._push(functools.partial(self._sim_done, token, None, skipped))
         except Exception as exc:  # noqa: BLE001 - reported in the page
             self._push(functools.partial(self._sim_done, token, str(exc)))
 
@@ -456,7 +528,7 @@ class Explorer:
             self._sims.append(point)
             self._update_sims()
 
-    def _sim_done(self, token, error):
+    def _sim_done(self, token, error, skipped=()):
         if token != self._sim_token:
             return
         self._sim_cancel = None
@@ -465,7 +537,11 @@ class Explorer:
         if error:
             self.progress.text = _html(f"simulation failed: {error}")
         else:
-            self.progress.text = f"simulated {len(self._sims)} points (N = {self.state.n})"
+            text = f"simulated {len(self._sims)} points (N = {self.state.n})"
+            if skipped:
+                text += (f"; skipped {len(skipped)} with no {self.state.learner} solution "
+                         f"(first: {skipped[0]})")
+            self.progress.text = _html(text)
 
     # ------------------------------------------------------------------ export
     def export_csv(self):

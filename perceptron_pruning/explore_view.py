@@ -116,8 +116,8 @@ def _int(name, value):
 
 
 def parse_bool(name, value) -> bool:
-    """``True``/``False`` from a bool or a URL word (``true``/``false``, ``1``/``0``, ``on``/``off``,
-    ``yes``/``no``; any case); ``ValueError`` naming ``name`` otherwise.
+    """``True``/``False`` from a bool or a URL word (``true``/``false``, ``1``/``0``,
+    ``on``/``off``, ``yes``/``no``; any case); ``ValueError`` naming ``name`` otherwise.
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -327,6 +327,16 @@ def _eps_vs_f(alpha_tot, fs, keep, theta, learner, metric, flip):
     return _frozen(out)
 
 
+def _all_data(state: ViewState):
+    """Curve-cache key of "all the data": every drawn example, unpruned and unfiltered (the
+    library's reference, :func:`~perceptron_pruning.frontier.optimal_f`'s ``eps_unpruned``).
+    A metric that keeps everything at ``f = 1`` gives it as is; a filtering one (label-aware,
+    where some labels disagree with the probe) does not, and the plain margin metric stands in.
+    """
+    metric = metric_of(state) if eligible_fraction(state) == 1.0 else "margin"
+    return (1.0, state.keep, _r(state.theta), learner_of(state), metric, state.flip)
+
+
 def eligible_fraction(state: ViewState) -> float:
     """Fraction of the drawn examples the metric may keep (``p_agree`` for a label-aware one,
     else 1): ``alpha_prune = f * eligible * alpha_tot``.
@@ -354,7 +364,8 @@ def learning_curves(state: ViewState) -> dict:
     -------
     dict
         ``alpha_prune`` (K,), ``f`` (F,), ``eps`` (F, K), ``frontier`` (K,), ``f_best`` (K,),
-        ``unpruned`` (K,) (the ``f = 1`` curve), ``colors`` (F,). With label noise, max-margin
+        ``unpruned`` (K,) (every drawn example: ``f = 1`` and no filter, so a label-aware
+        metric's ``f = 1`` curve is not it), ``colors`` (F,). With label noise, max-margin
         curves are NaN beyond the capacity (no separating student); so are the frontier and
         ``f_best`` where every curve is.
     """
@@ -365,7 +376,7 @@ def learning_curves(state: ViewState) -> dict:
     none = np.isnan(eps).all(axis=0)
     return {"alpha_prune": ALPHA_GRID, "f": np.array(state.f), "eps": eps,
             "frontier": eps[k, cols], "f_best": np.where(none, np.nan, np.array(state.f)[k]),
-            "unpruned": _curve_eps(1.0, *key), "colors": f_colors(state.f)}
+            "unpruned": _curve_eps(*_all_data(state)), "colors": f_colors(state.f)}
 
 
 def budget_f_grid(state: ViewState) -> np.ndarray:
@@ -375,18 +386,21 @@ def budget_f_grid(state: ViewState) -> np.ndarray:
 
 
 def eps_at_budget(state: ViewState, *, rtol=1e-9) -> dict:
-    """Panel (b): ``eps(f)`` at fixed ``alpha_tot``, the optimal ``f`` and whether it beats f = 1.
+    """Panel (b): ``eps(f)`` at fixed ``alpha_tot``, the optimal ``f`` and whether it beats all
+    the data.
 
     Returns
     -------
     dict
-        ``f`` (M,), ``eps`` (M,), ``f_opt``, ``eps_opt``, ``eps_all`` (error with all the data),
-        ``less_data_wins`` (bool), ``f_marked`` / ``eps_marked`` (the chosen fractions),
-        ``alpha_prune_marked`` (``f * eligible * alpha_tot``), ``eligible``
-        (:func:`eligible_fraction`). On a plateau of ties (within ``rtol``) the smallest ``f``
-        is the optimum. With label noise max-margin has no solution where the kept data are
-        not separable: ``eps`` is NaN there (``eps_all`` too when all the data are not
-        separable, and then any ``f`` that has a solution wins).
+        ``f`` (M,), ``eps`` (M,), ``f_opt``, ``eps_opt``, ``eps_all`` (error with all the drawn
+        data: ``f = 1`` and no filter, as ``eps_unpruned`` of
+        :func:`~perceptron_pruning.frontier.optimal_f`), ``less_data_wins`` (bool),
+        ``f_marked`` / ``eps_marked`` (the chosen fractions), ``alpha_prune_marked``
+        (``f * eligible * alpha_tot``), ``eligible`` (:func:`eligible_fraction`). On a plateau
+        of ties (within ``rtol``) the smallest ``f`` is the optimum. With label noise
+        max-margin has no solution where the kept data are not separable: ``eps`` is NaN there
+        (``eps_all`` too when all the data are not separable, and then any ``f`` that has a
+        solution wins).
 
     Raises
     ------
@@ -404,10 +418,15 @@ def eps_at_budget(state: ViewState, *, rtol=1e-9) -> dict:
                          f"learner")
     i = int(np.nanargmin(eps))
     j = int(np.flatnonzero(ok & (eps <= eps[i] * (1.0 + rtol))).min())
-    eps_all = float(eps[-1])  # the grid ends at f = 1
-    marked = np.searchsorted(fs, np.round(state.f, 6))
     elig = eligible_fraction(state)
-    wins = not ok[-1] or eps[j] < eps_all * (1.0 - rtol)
+    if elig == 1.0:
+        eps_all = float(eps[-1])  # the grid ends at f = 1, which keeps every drawn example
+    else:
+        _, keep, theta, learner, metric, flip = _all_data(state)
+        eps_all = float(_eps_vs_f(_r(state.alpha_tot), (1.0,), keep, theta, learner, metric,
+                                  flip)[0])
+    marked = np.searchsorted(fs, np.round(state.f, 6))
+    wins = math.isnan(eps_all) or eps[j] < eps_all * (1.0 - rtol)
     return {"f": fs, "eps": eps, "f_opt": float(fs[j]), "eps_opt": float(eps[j]),
             "eps_all": eps_all, "less_data_wins": bool(wins),
             "f_marked": fs[marked], "eps_marked": eps[marked],
@@ -487,7 +506,7 @@ def view_csv(state: ViewState, *, curves=None, budget=None, sims=()) -> str:
     for a, e, fb in zip(ap, curves["frontier"], curves["f_best"]):
         row("a", "pareto_frontier", fb, a, e)
     for a, e in zip(ap, curves["unpruned"]):
-        row("a", "unpruned", 1.0, a, e)
+        row("a", "unpruned", 1.0, a, e, at=a)  # every drawn example: no filter either
     at = state.alpha_tot
     for f, e in zip(budget["f"], budget["eps"]):
         row("b", "theory", f, f * elig * at, e)

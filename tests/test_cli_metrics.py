@@ -253,6 +253,7 @@ def test_library_refuses_what_the_cli_refuses():
 def test_figures_take_the_metric_flags_and_refuse_a_learned_probe(capsys, tmp_path, command):
     out = ["--out", str(tmp_path / "figs")]
     _one_line_error(capsys, [*command, *out, "--probe-alpha", "5"], "simulate and theory only")
+    _one_line_error(capsys, [*command, *out, "--label-aware"], "simulate and theory only")
     _one_line_error(capsys, [*command, *out, "--score-noise", "-1"], "score_noise must be in")
     _one_line_error(capsys, [*command, *out, "--metric", "cli-metrics-plain-demo",
                              "--label-aware"], "does not take label_aware")

@@ -75,6 +75,7 @@ def browser(downloads):
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1400,900", "--hide-scrollbars"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # for js_errors
     opts.add_experimental_option("prefs", {
         "download.default_directory": str(downloads), "download.prompt_for_download": False,
         "profile.default_content_setting_values.automatic_downloads": 1})
@@ -124,6 +125,11 @@ def element(browser, model_name, selector):
     return browser.execute_script(_ELEMENT, model_name, selector)
 
 
+def js_errors(browser):
+    """Errors the page's console logged since the last call (reading the log empties it)."""
+    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
 def test_moving_a_slider_redraws_the_theory(browser, server_url):
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -143,22 +149,94 @@ def test_moving_a_slider_redraws_the_theory(browser, server_url):
     assert prop(browser, "message", "text") == ""
 
 
+def test_new_controls_redraw_the_theory(browser, server_url):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import Select
+
+    js_errors(browser)
+    open_page(browser, server_url + "?f=1,0.3&keep=hard&theta=10&learner=hebb")
+    assert not prop(browser, "lam", "visible")  # hebb takes no ridge penalty
+    assert prop(browser, "label_aware", "visible") and prop(browser, "score_noise", "visible")
+    before = data(browser, "curves")["ys"]
+    picture = data(browser, "picture")["kind"]
+    # The flip slider: labels flipped at random, in the theory and the picture.
+    handle = element(browser, "flip", ".noUi-handle")
+    ActionChains(browser).drag_and_drop_by_offset(handle, 60, 0).perform()
+    wait_for(lambda: prop(browser, "flip", "value") > 0, "the flip slider to move")
+    flip = wait_for(lambda: page_state(browser).flip, "the redraw")
+    assert 0 < flip <= 0.4 and flip == pytest.approx(prop(browser, "flip", "value"), abs=1e-6)
+    ys = data(browser, "curves")["ys"]
+    for f, y in zip((1.0, 0.3), ys):
+        ref = pp.theory.curve(ex.ALPHA_GRID, f=f, keep="hard", theta=10.0, learner="hebb",
+                              flip=flip).eps
+        np.testing.assert_allclose(y, ref, rtol=1e-9)
+    assert not np.allclose(ys[1], before[1])
+    # The label-aware toggle: a new theory and a new picture (disagreeing labels dropped).
+    element(browser, "label_aware", "input").click()
+    wait_for(lambda: page_state(browser).label_aware, "the label-aware redraw")
+    aware = pp.get_metric("margin", label_aware=True)
+    ys = data(browser, "curves")["ys"]
+    for f, y in zip((1.0, 0.3), ys):
+        ref = pp.theory.curve(ex.ALPHA_GRID, f=f, keep="hard", theta=10.0, learner="hebb",
+                              flip=flip, metric=aware).eps
+        np.testing.assert_allclose(y, ref, rtol=1e-9)
+    kind = data(browser, "picture")["kind"]
+    kept = ex.kept_picture(page_state(browser))["kept"]
+    np.testing.assert_array_equal(np.array(kind) > 0, kept)
+    assert kind != picture
+    # A learner with a ridge penalty shows the lam slider.
+    Select(element(browser, "learner", "select")).select_by_value("ridge")
+    wait_for(lambda: prop(browser, "lam", "visible"), "the lam slider to appear")
+    wait_for(lambda: page_state(browser).learner == "ridge", "the ridge redraw")
+    handle = element(browser, "lam", ".noUi-handle")
+    ActionChains(browser).drag_and_drop_by_offset(handle, -80, 0).perform()
+    lam = wait_for(lambda: page_state(browser).lam < 0.1 and page_state(browser).lam,
+                   "the lam redraw")
+    assert lam == pytest.approx(10 ** prop(browser, "lam", "value"), rel=1e-5)
+    ref = pp.theory.curve(ex.ALPHA_GRID, f=0.3, keep="hard", theta=10.0, flip=flip,
+                          learner=pp.get_learner("ridge", lam=lam), metric=aware).eps
+    np.testing.assert_allclose(data(browser, "curves")["ys"][1], ref, rtol=1e-9)
+    assert prop(browser, "message", "text") == ""
+    assert js_errors(browser) == []
+
+
+def test_max_margin_with_label_noise_draws_up_to_the_capacity(browser, server_url):
+    js_errors(browser)
+    open_page(browser, server_url + "?f=1,0.3&flip=0.1&alpha_tot=10")
+    assert page_state(browser).flip == 0.1 and prop(browser, "message", "text") == ""
+    ys = np.array(data(browser, "curves")["ys"], dtype=float)  # NaN arrives as null
+    for f, y in zip((1.0, 0.3), ys):
+        ok = ex.ALPHA_GRID < pp.theory.capacity(f=f, keep="hard", flip=0.1)
+        np.testing.assert_array_equal(np.isnan(y), ~ok)
+        ref = pp.theory.curve(ex.ALPHA_GRID[ok], f=f, keep="hard", flip=0.1).eps
+        np.testing.assert_allclose(y[ok], ref, rtol=1e-9)
+    assert "not separable" in prop(browser, "status", "text")
+    assert "less data wins" in prop(browser, "status", "text")
+    assert js_errors(browser) == []
+
+
 def test_a_shared_url_reopens_the_same_view(browser, server_url):
-    query = "?keep=easy&f=0.8,0.3&theta=12.5&alpha_tot=3&fpic=0.45&n=60&seeds=3"
+    query = ("?keep=easy&f=0.8,0.3&theta=12.5&alpha_tot=3&fpic=0.45&n=60&seeds=3"
+             "&learner=ridge&lam=0.01&flip=0.1&label_aware=true")
     open_page(browser, server_url + query)
     shared = browser.current_url
     state = page_state(browser)
     assert state == ex.ViewState(keep="easy", f=(0.8, 0.3), theta=12.5, alpha_tot=3.0,
-                                 fpic=0.45, n=60, seeds=3)
+                                 fpic=0.45, n=60, seeds=3, learner="ridge", lam=0.01, flip=0.1,
+                                 label_aware=True)
     assert prop(browser, "theta", "value") == 12.5
     assert prop(browser, "keep", "active") == 1
+    assert prop(browser, "flip", "value") == 0.1 and prop(browser, "label_aware", "active")
+    assert prop(browser, "lam", "value") == pytest.approx(-2.0)
     curves, budget = data(browser, "curves"), data(browser, "budget")
     browser.get("about:blank")
     open_page(browser, shared)
     assert page_state(browser) == state
     np.testing.assert_array_equal(data(browser, "curves")["ys"], curves["ys"])
     np.testing.assert_array_equal(data(browser, "budget")["y"], budget["y"])
-    ref = pp.frontier.eps_vs_f(3.0, budget["x"], keep="easy", theta=12.5)
+    ref = pp.frontier.eps_vs_f(3.0, budget["x"], keep="easy", theta=12.5, flip=0.1,
+                               learner=pp.get_learner("ridge", lam=0.01),
+                               metric=pp.get_metric("margin", label_aware=True))
     np.testing.assert_allclose(budget["y"], ref, rtol=1e-9)
 
 
