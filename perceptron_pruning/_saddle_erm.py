@@ -163,6 +163,10 @@ def capacity(law) -> float:
         return math.inf
     nd = law_nodes(law)
     planar = law.symmetric
+    if _plane_separates(nd.yu, nd.yw):
+        # A direction of the teacher/probe plane has every kept y (u, w) on its positive side
+        # (a label-aware filter keeps only what the probe classifies right): no capacity.
+        return math.inf
 
     def neg(v):
         psi, chi = v[0], (v[1] if not planar else 0.0)
@@ -182,6 +186,17 @@ def capacity(law) -> float:
     res = minimize(neg, best[1], method="Nelder-Mead",
                    options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
     return float(-min(res.fun, best[0]))
+
+
+def _plane_separates(yu, yw) -> bool:
+    """Whether the points ``(yu, yw)`` lie in an open half-plane through the origin: their
+    angles leave a gap wider than pi.
+    """
+    if yu.size == 0:
+        return True
+    ang = np.sort(np.arctan2(yw, yu))
+    gaps = np.diff(np.concatenate([ang, ang[:1] + 2.0 * math.pi]))
+    return bool(gaps.max() > math.pi + 1e-12)
 
 
 def solve_curve(law, alpha, *, loss, lam):

@@ -712,3 +712,16 @@ def test_windowed_and_label_aware_laws_validate_their_inputs(bad, name):
         with pytest.raises(ValueError, match=f"^{name}"):
             m.threshold(**kw)
     assert math.isnan(margin(score_noise=0.3).threshold(f=0.3, keep="random", theta=30.0))
+
+
+@pytest.mark.parametrize("theta", [0.0, 10.0, 60.0])
+def test_label_aware_data_have_no_capacity(theta):
+    # Every example a label-aware filter keeps has y t > 0: the probe separates them, so the
+    # max-margin student exists at every alpha_prune under any label noise. Without the filter
+    # the same noisy data stop being separable at a finite capacity.
+    la = margin(label_aware=True)
+    for keep, f in (("hard", 0.3), ("easy", 0.3), ("random", 1.0)):
+        assert theory.capacity(f=f, keep=keep, theta=theta, metric=la, flip=0.1) == math.inf
+    assert 1.0 < theory.capacity(f=0.3, keep="hard", theta=theta, flip=0.1) < 10.0
+    th = theory.solve(alpha_tot=40.0, f=0.5, keep="hard", theta=theta, metric=la, flip=0.1)
+    assert th.residual < 1e-8 and 0.0 < th.eps < 0.5
