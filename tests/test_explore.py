@@ -18,7 +18,7 @@ import perceptron_pruning as pp
 from perceptron_pruning import explore as ex
 from perceptron_pruning.cli import main
 from perceptron_pruning.metrics import Metric, whole_plane
-from perceptron_pruning.noise import LabelNoise
+from perceptron_pruning.noise import CLEAN, LabelNoise
 from perceptron_pruning.registry import register_metric
 
 
@@ -30,7 +30,7 @@ class _Plain(Metric):
     def key(self, fields, *, keep, rng):
         return rng.random(fields.t.size)
 
-    def kept_law(self, *, f, keep, theta, noise):
+    def kept_law(self, *, f, keep, theta, noise=CLEAN):
         return whole_plane(noise)
 
 
