@@ -183,8 +183,10 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
     metric.check_point(theta=theta, noise=noise)
     p_tot = int(round(alpha_tot * n))
     k = n_kept(p_tot, f)
-    learned = metric.probe_theta(noise)
-    share = metric.eligible_fraction(theta=theta if learned is None else learned, noise=noise)
+    share = metric.eligible_fraction(theta=theta, noise=noise)
+    if share < 1.0 and getattr(metric, "probe_alpha", None) is not None:
+        # A filter's share depends on the probe's angle: a learned probe's, as predicted.
+        share = metric.eligible_fraction(theta=metric.probe_theta(noise), noise=noise)
     if share < 1.0 and int(round(f * share * p_tot)) < 1:
         raise ValueError(f"f * P_tot * eligible fraction must keep at least one example: f = "
                          f"{f:g}, P_tot = {p_tot}, and metric {metric} leaves about "
