@@ -6,7 +6,7 @@ import numpy as np
 
 from ._validation import check_f, check_int, check_keep
 
-__all__ = ["n_kept", "prune", "select_by_score", "smallest"]
+__all__ = ["n_kept", "n_kept_eligible", "prune", "select_by_score", "smallest"]
 
 
 def n_kept(p_tot, f):
@@ -19,6 +19,18 @@ def n_kept(p_tot, f):
                          f"P_tot = {p_tot} "
                          f"keeps round({f * p_tot:g}) = 0; need f >= {0.5 / p_tot:g}")
     return k
+
+
+def n_kept_eligible(eligible, p_tot, f, metric):
+    """Number kept by a metric that filtered ``p_tot`` examples down to ``eligible``:
+    ``round(f * eligible)``, or a ``ValueError`` naming the filter and both counts when that
+    is zero (a plain :func:`n_kept` error when nothing was filtered).
+    """
+    if eligible < p_tot and int(round(f * eligible)) < 1:
+        raise ValueError(f"metric {metric} left P_eligible = {eligible} of P_tot = {p_tot} "
+                         f"examples, and f = {f:g} keeps round({f * eligible:g}) = 0 of them: "
+                         "raise f or alpha_tot")
+    return n_kept(eligible, f)
 
 
 def prune(X, probe, *, f, keep="hard", rng=None):

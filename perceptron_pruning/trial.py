@@ -18,7 +18,7 @@ from ._validation import check_f, check_int, check_keep, check_real, check_theta
 from .data import make_problem, probe_cos_sin
 from .metrics import Fields
 from .noise import CLEAN, LabelNoise
-from .pruning import n_kept
+from .pruning import n_kept, n_kept_eligible
 from .registry import get_learner, get_metric
 
 __all__ = ["Task", "Trial", "make_task", "memory_limit", "run_trial"]
@@ -330,22 +330,13 @@ def kept_fields(task: Task, theta=None):
         if cand[0].size > k:
             order = np.lexsort((cand[1], cand[0]))[:k]  # smallest keys, ties to the first drawn
             cand = tuple(z[order] for z in cand)
-    k_final = _n_kept_eligible(eligible, p, task.f, task.metric)
+    k_final = n_kept_eligible(eligible, p, task.f, task.metric)
     if k_final < cand[0].size:
         order = np.lexsort((cand[1], cand[0]))[:k_final]
         cand = tuple(z[order] for z in cand)
     order = np.argsort(cand[1])
     _, index, u, w, y = (z[order] for z in cand)
     return index, Fields(u=u, w=w, t=c * u + s * w, y=y), agree / p
-
-
-def _n_kept_eligible(eligible, p_tot, f, metric):
-    """``round(f P_eligible)``, or an error naming the filter when it keeps nothing."""
-    if eligible < p_tot and int(round(f * eligible)) < 1:
-        raise ValueError(f"metric {metric} left P_eligible = {eligible} of P_tot = {p_tot} "
-                         f"examples, and f = {f:g} keeps round({f * eligible:g}) = 0 of them: "
-                         "raise f or alpha_tot")
-    return n_kept(eligible, f)
 
 
 def _bulk(task, index):

@@ -193,15 +193,11 @@ class Metric(Plugin):
         """Indices (increasing) of the ``round(f P_eligible)`` examples with the smallest keys
         (``P_eligible``: those whose key is finite).
         """
-        from ..pruning import n_kept, smallest
+        from ..pruning import n_kept_eligible, smallest
 
         key = np.asarray(self.key(fields, keep=keep, rng=rng), dtype=np.float64)
         eligible = int(np.count_nonzero(key < np.inf))
-        if eligible < key.size and int(round(f * eligible)) < 1:
-            raise ValueError(f"metric {self} left P_eligible = {eligible} of P_tot = {key.size} "
-                             f"examples, and f = {f:g} keeps round({f * eligible:g}) = 0 of "
-                             "them: raise f or alpha_tot")
-        return smallest(key, n_kept(eligible, f))
+        return smallest(key, n_kept_eligible(eligible, key.size, f, self))
 
     def kept_law(self, *, f, keep, theta, noise=CLEAN) -> KeptLaw:  # pragma: no cover
         """Kept law in the teacher/probe plane; see the class docstring."""
