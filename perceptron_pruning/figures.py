@@ -829,7 +829,7 @@ def _phase_rows(at, fs, eps, eps1, panel, par, *, contours=True):
 
 def _gap_notes(rows, prefix="", relative=True):
     """Simulation rows against their ``theory`` column: median and max gap (relative to the
-    theory, or absolute with ``relative=False``) and the max gap in standard errors.
+    theory, or absolute with ``relative=False``) and the median and max gap in standard errors.
     """
     sims = [r for r in rows if r["series"] == "simulation"]
     if not sims:
@@ -842,6 +842,7 @@ def _gap_notes(rows, prefix="", relative=True):
     z = np.abs(y - th)[se > 0] / se[se > 0]
     return {f"{prefix}points": len(sims), f"{prefix}median_{kind}_gap": float(np.median(gap)),
             f"{prefix}max_{kind}_gap": float(np.max(gap)),
+            f"{prefix}median_gap_in_sem": float(np.median(z)) if z.size else math.nan,
             f"{prefix}max_gap_in_sem": float(z.max()) if z.size else math.nan}
 
 
@@ -1361,21 +1362,6 @@ def _mpar(metric, ranking, learner):
             "probe_learner": metric.probe_learner if pa is not None else "", **_lpar(learner)}
 
 
-def _sem_gap_notes(rows, prefix):
-    """Simulation rows against their ``theory`` column: median and largest gap in standard
-    errors, and the median relative gap.
-    """
-    sims = [r for r in rows if r["series"] == "simulation"]
-    if not sims:
-        return {}
-    y, th, se = (np.array([r[k] for r in sims], dtype=float) for k in ("y", "theory", "yerr"))
-    z = np.abs(y - th)[se > 0] / se[se > 0]
-    return {f"{prefix}points": len(sims),
-            f"{prefix}median_gap_in_sem": float(np.median(z)) if z.size else math.nan,
-            f"{prefix}max_gap_in_sem": float(z.max()) if z.size else math.nan,
-            f"{prefix}median_rel_gap": float(np.median(np.abs(y - th) / np.abs(th)))}
-
-
 def _metrics_frontiers(cfg, runner, rows, notes):
     """Panel (a) of :func:`compute_metrics`."""
     from .registry import get_metric
@@ -1419,7 +1405,7 @@ def _metrics_frontiers(cfg, runner, rows, notes):
     for name, pf in fronts.items():
         notes[f"{name}_frontier_over_unpruned"] = float(pf.eps[k8] / unpruned)
         notes[f"{name}_f_best"] = float(pf.f_best[k8])
-    notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "a"], "a_"))
+    notes.update(_gap_notes([r for r in rows if r["panel"] == "a"], "a_"))
 
 
 def _metrics_label_aware(cfg, runner, rows, notes):
@@ -1474,7 +1460,7 @@ def _metrics_label_aware(cfg, runner, rows, notes):
     notes.update({"b_learner": f"ridge(lam={LAM_AWARE:g})", "b_flip": FLIP, "b_f": F_AWARE,
                   "b_alpha_tot": ALPHA_TOT_AWARE, "b_unpruned_eps": float(c1.eps[kr]),
                   "b_probe_error": probe_err, "b_theta0_hard_aware_gain": abs0 / aware0})
-    notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "b"], "b_"))
+    notes.update(_gap_notes([r for r in rows if r["panel"] == "b"], "b_"))
 
 
 def _metrics_budget(cfg, runner, rows, notes):
@@ -1543,7 +1529,7 @@ def _metrics_budget(cfg, runner, rows, notes):
     sims = [r for r in rows if r["panel"] == "c" and r["series"] == "simulation"]
     if sims:
         notes["c_probe_theta_sim"] = float(np.mean([r["theta"] for r in sims]))
-    notes.update(_sem_gap_notes([r for r in rows if r["panel"] == "c"], "c_"))
+    notes.update(_gap_notes([r for r in rows if r["panel"] == "c"], "c_"))
 
 
 def compute_metrics(cfg=FigureConfig(), *, runner=None):

@@ -267,11 +267,8 @@ def _probe_and_share(theta, pl):
     filtering metric leaves (1 for the others).
     """
     noise = LabelNoise(flip=pl["flip"], teacher_noise=pl["teacher_noise"])
-    m = pl["metric"]
-    m.check_point(theta=theta, noise=noise)
-    learned = m.probe_theta(noise)
-    th = theta if learned is None else learned
-    return th, m.eligible_fraction(theta=th, noise=noise)
+    th = _th._probe_theta(pl["metric"], theta, noise)
+    return th, pl["metric"].eligible_fraction(theta=th, noise=noise)
 
 
 def _all_data_eps(alpha_tot, pl):

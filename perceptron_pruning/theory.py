@@ -195,9 +195,16 @@ def _resolve(f, keep, theta, learner, metric, flip, teacher_noise):
     f, keep, theta = _check_common(f, keep, theta)
     learner, metric = get_learner(learner), get_metric(metric)
     noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
+    return f, keep, _probe_theta(metric, theta, noise), learner, metric, noise
+
+
+def _probe_theta(metric, theta, noise):
+    """The probe's angle at a point the metric accepts: ``theta``, or a learned probe's
+    predicted angle.
+    """
     metric.check_point(theta=theta, noise=noise)
     learned = metric.probe_theta(noise)
-    return f, keep, (theta if learned is None else learned), learner, metric, noise
+    return theta if learned is None else learned
 
 
 @renamed_theta

@@ -11,7 +11,7 @@ from scipy.special import ndtr
 from ..noise import CLEAN, LabelNoise
 from ..registry import Plugin
 
-__all__ = ["Fields", "KeptLaw", "Metric", "Window", "whole_plane"]
+__all__ = ["Fields", "KeptLaw", "Metric", "Window", "keep_probability", "whole_plane"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,17 @@ class Fields:
     w: np.ndarray
     t: np.ndarray
     y: np.ndarray
+
+
+def keep_probability(q, tau, sigma, keep):
+    """Probability that an example of score ``q`` is kept at threshold ``tau`` when the score
+    carries Gaussian noise of standard deviation ``sigma``: ``Phi((tau - q) / sigma)`` (keep
+    hard) or ``Phi((q - tau) / sigma)`` (keep easy), a step at ``tau`` when ``sigma = 0``.
+    """
+    if sigma == 0.0:
+        return (q < tau if keep == "hard" else q > tau).astype(float)
+    z = (tau - q) / sigma
+    return ndtr(z if keep == "hard" else -z)
 
 
 @dataclass(frozen=True)
@@ -69,10 +80,7 @@ class Window:
     def prob(self, yu, yw):
         """Keep probability of examples with label-times-fields ``(yu, yw)``, arrays ``(M,)``."""
         q = self.c * np.asarray(yu) + self.s * np.asarray(yw)
-        if not self.signed:
-            q = np.abs(q)
-        z = (self.tau - q) / self.sigma
-        return ndtr(z if self.keep == "hard" else -z)
+        return keep_probability(q if self.signed else np.abs(q), self.tau, self.sigma, self.keep)
 
 
 @dataclass(frozen=True)

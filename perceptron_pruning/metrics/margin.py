@@ -19,7 +19,7 @@ from .._validation import check_f, check_keep, check_real, check_theta
 from ..data import probe_cos_sin
 from ..noise import CLEAN
 from ..registry import get_learner, learner_names, register_metric
-from ._base import KeptLaw, Metric, Window, whole_plane
+from ._base import KeptLaw, Metric, Window, keep_probability, whole_plane
 
 __all__ = ["SCORES", "ProbeMargin", "kept_threshold"]
 
@@ -148,14 +148,6 @@ def _agree_prob(t, c, s, noise):
     return (1.0 - noise.flip) * b + noise.flip * (1.0 - b)
 
 
-def _keep_prob(q, tau, sigma, keep):
-    """Keep probability of score ``q`` at threshold ``tau`` (a step when ``sigma = 0``)."""
-    if sigma == 0.0:
-        return (q < tau if keep == "hard" else q > tau).astype(float)
-    z = (tau - q) / sigma
-    return ndtr(z if keep == "hard" else -z)
-
-
 def _t_cuts(tau, sigma, c, s, noise):
     """Breakpoints in ``t >= 0`` of the one-dimensional mass integrand."""
     cuts = [0.0, _T_MAX]
@@ -181,9 +173,9 @@ def _general_mass(tau, *, keep, signed, sigma, label_aware, c, s, noise):
         t = 0.5 * (e1 - e0) * x + 0.5 * (e0 + e1)
         w = 0.5 * (e1 - e0) * wx * np.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
         a = _agree_prob(t, c, s, noise)
-        val = a * _keep_prob(t, tau, sigma, keep)
+        val = a * keep_probability(t, tau, sigma, keep)
         if not label_aware:
-            val = val + (1.0 - a) * _keep_prob(t if not signed else -t, tau, sigma, keep)
+            val = val + (1.0 - a) * keep_probability(t if not signed else -t, tau, sigma, keep)
         total += float(w @ val)
     return 2.0 * total
 
