@@ -62,6 +62,8 @@ try:
 except ImportError:  # running from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _report import cpu_name, fmt_time, table
+
 from perceptron_pruning._erm_solvers import solve
 
 # name, N, alpha_tot, f, keep, lam, seed
@@ -186,28 +188,10 @@ def run_ours_equal(X, y, loss, lam, ref, repeats):
     raise AssertionError("unreachable")
 
 
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
-def fmt_time(t):
-    return "-" if t is None else (f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s")
 
 
-def table(header, rows):
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                     for i, (h, w) in enumerate(zip(header, widths)))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                      for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-    return "\n".join(out)
 
 
 def main(argv=None):

@@ -1,10 +1,31 @@
-"""Independent checks of a kept law: brute-force moments on a fine grid (no theory kernels)."""
+"""Independent checks of a kept law: brute-force moments on a fine grid (no theory kernels);
+and a plain demo metric without options, for tests of what takes (or refuses) metric options.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+
+from perceptron_pruning.metrics import Metric, whole_plane
+from perceptron_pruning.noise import CLEAN
+from perceptron_pruning.registry import register_metric
+
+PLAIN_METRIC = "plain-demo"
+
+
+@register_metric(PLAIN_METRIC)
+@dataclass(frozen=True)
+class PlainMetric(Metric):
+    """A metric without options: uniform random keys, the law of random pruning."""
+
+    def key(self, fields, *, keep, rng):
+        return rng.random(fields.t.size)
+
+    def kept_law(self, *, f, keep, theta, noise=CLEAN):
+        return whole_plane(noise)
 
 _H = 0.004
 _G = np.arange(-8.0 + _H / 2, 8.0, _H)

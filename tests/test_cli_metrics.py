@@ -8,17 +8,15 @@ Every number is compared with the library called directly with the same metric.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from plugin_checks import PLAIN_METRIC
 
 import perceptron_pruning as pp
 from perceptron_pruning import cli, theory
 from perceptron_pruning.cli import main
-from perceptron_pruning.metrics import Metric, whole_plane
-from perceptron_pruning.noise import CLEAN
-from perceptron_pruning.registry import get_metric, register_metric
+from perceptron_pruning.registry import get_metric
 
 OPTION_KEYS = ("score", "score_noise", "label_aware", "probe_alpha", "probe_learner")
 DEFAULTS = {"score": "abs", "score_noise": 0.0, "label_aware": False, "probe_alpha": None,
@@ -39,18 +37,6 @@ CASES = [
       "probe_learner": "ridge"}, 0.0),
 ]
 IDS = ["defaults", "signed", "score-noise", "label-aware", "learned-hebb", "all"]
-
-
-@register_metric("cli-metrics-plain-demo")
-@dataclass(frozen=True)
-class _Plain(Metric):
-    """A metric without options: uniform random keys, the law of random pruning."""
-
-    def key(self, fields, *, keep, rng):
-        return rng.random(fields.t.size)
-
-    def kept_law(self, *, f, keep, theta, noise=CLEAN):
-        return whole_plane(noise)
 
 
 def _run_json(capsys, argv):
@@ -112,9 +98,9 @@ def test_theory_json_has_the_metric_options(capsys, flags, opts, theta):
 def test_flags_not_given_are_not_passed(capsys):
     # A metric without the options runs when none is given; each given one is refused by name.
     recs = _run_json(capsys, ["theory", "--alpha-tot", "3", "--f", "0.4",
-                              "--metric", "cli-metrics-plain-demo"])
+                              "--metric", PLAIN_METRIC])
     assert not set(OPTION_KEYS) & set(recs[0])
-    ref = theory.solve(alpha_tot=3.0, f=0.4, metric="cli-metrics-plain-demo")
+    ref = theory.solve(alpha_tot=3.0, f=0.4, metric=PLAIN_METRIC)
     assert recs[0]["eps"] == pytest.approx(ref.eps, rel=1e-12)
 
 
@@ -222,10 +208,10 @@ BAD = [
     (["--probe-alpha", "5", "--flip", "0.1"], "'max-margin' needs clean labels"),
     (["--probe-alpha", "5", "--teacher-noise", "0.2"], "'max-margin' needs clean labels"),
     (["--score", "bogus", "--score-noise", "0.1"], "score must be one of"),
-    (["--metric", "cli-metrics-plain-demo", "--score-noise", "0.3"], "does not take score_noise"),
-    (["--metric", "cli-metrics-plain-demo", "--label-aware"], "does not take label_aware"),
-    (["--metric", "cli-metrics-plain-demo", "--probe-alpha", "5"], "does not take probe_alpha"),
-    (["--metric", "cli-metrics-plain-demo", "--probe-learner", "hebb"],
+    (["--metric", PLAIN_METRIC, "--score-noise", "0.3"], "does not take score_noise"),
+    (["--metric", PLAIN_METRIC, "--label-aware"], "does not take label_aware"),
+    (["--metric", PLAIN_METRIC, "--probe-alpha", "5"], "does not take probe_alpha"),
+    (["--metric", PLAIN_METRIC, "--probe-learner", "hebb"],
      "does not take probe_learner"),
 ]
 
@@ -255,6 +241,6 @@ def test_figures_take_the_metric_flags_and_refuse_a_learned_probe(capsys, tmp_pa
     _one_line_error(capsys, [*command, *out, "--probe-alpha", "5"], "simulate and theory only")
     _one_line_error(capsys, [*command, *out, "--label-aware"], "simulate and theory only")
     _one_line_error(capsys, [*command, *out, "--score-noise", "-1"], "score_noise must be in")
-    _one_line_error(capsys, [*command, *out, "--metric", "cli-metrics-plain-demo",
+    _one_line_error(capsys, [*command, *out, "--metric", PLAIN_METRIC,
                              "--label-aware"], "does not take label_aware")
     assert not (tmp_path / "figs").exists()  # refused before any work

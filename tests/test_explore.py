@@ -8,30 +8,16 @@ import math
 import re
 import sys
 import urllib.request
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
+from plugin_checks import PLAIN_METRIC
 
 import perceptron_pruning as pp
 from perceptron_pruning import explore as ex
 from perceptron_pruning.cli import main
-from perceptron_pruning.metrics import Metric, whole_plane
-from perceptron_pruning.noise import CLEAN, LabelNoise
-from perceptron_pruning.registry import register_metric
-
-
-@register_metric("explore-plain-demo")
-@dataclass(frozen=True)
-class _Plain(Metric):
-    """A metric without options (uniform random keys: the law of random pruning)."""
-
-    def key(self, fields, *, keep, rng):
-        return rng.random(fields.t.size)
-
-    def kept_law(self, *, f, keep, theta, noise=CLEAN):
-        return whole_plane(noise)
+from perceptron_pruning.noise import LabelNoise
 
 
 def _rel(a, b):
@@ -121,15 +107,15 @@ def test_optional_controls_are_shown_only_for_plugins_that_take_them():
         assert ex.shown_controls(ex.ViewState(learner=name))["lam"]
     assert ex.shown_controls(ex.ViewState(metric="margin")) == {
         "lam": False, "score": True, "score_noise": True, "label_aware": True}
-    assert ex.shown_controls(ex.ViewState(learner="ridge", metric="explore-plain-demo")) == {
+    assert ex.shown_controls(ex.ViewState(learner="ridge", metric=PLAIN_METRIC)) == {
         "lam": True, "score": False, "score_noise": False, "label_aware": False}
     # The plug-ins drawn get an option exactly when its control is shown.
     assert ex.learner_of(ex.ViewState(learner="hebb", lam=0.01)) == pp.get_learner("hebb")
     assert ex.learner_of(ex.ViewState(learner="svm", lam=0.01)) == pp.get_learner("svm",
                                                                                    lam=0.01)
     opts = {"score": "signed", "score_noise": 1.0, "label_aware": True}
-    assert ex.metric_of(ex.ViewState(metric="explore-plain-demo", **opts)) == \
-        pp.get_metric("explore-plain-demo")
+    assert ex.metric_of(ex.ViewState(metric=PLAIN_METRIC, **opts)) == \
+        pp.get_metric(PLAIN_METRIC)
     assert ex.metric_of(ex.ViewState(**opts)) == pp.get_metric("margin", **opts)
 
 
@@ -377,7 +363,7 @@ def test_optional_controls_follow_the_learner_and_metric(explorer):
     e.learner.value = "hebb"
     _run_ticks(e)
     assert not e.lam.visible
-    e.metric.value = "explore-plain-demo"
+    e.metric.value = PLAIN_METRIC
     _run_ticks(e)
     assert not (e.score.visible or e.score_label.visible or e.score_noise.visible
                 or e.label_aware.visible)
@@ -445,7 +431,7 @@ def test_score_noise_control_redraws_the_theory(explorer):
     ("lam", -2.0), ("flip", 0.05), ("score_noise", 0.5), ("label_aware", True)])
 def test_new_fields_clear_the_simulation(explorer, widget, value):
     e = explorer
-    e.metric.value = "explore-plain-demo"  # takes no options: redraws stay fast
+    e.metric.value = PLAIN_METRIC  # takes no options: redraws stay fast
     _run_ticks(e)
     e._sims = [{"f": 1.0, "alpha_tot": 4.0, "alpha_prune": 4.0, "eps": 0.1, "eps_sem": 0.01}]
     e.fpic.value = 0.4
