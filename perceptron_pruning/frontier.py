@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -510,6 +511,7 @@ def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="ma
     eps_all = _th.solve(alpha_prune=budget, f=1.0, learner=pl["learner"], flip=flip,
                         teacher_noise=teacher_noise).eps
 
+    @functools.cache  # the refinement's best split is not solved twice
     def at(a0):
         m = get_metric(pl["metric"], probe_alpha=a0)
         o = optimal_f(budget - a0, keep=keep, **{**pl, "metric": m}, n_grid=n_grid)
