@@ -19,7 +19,8 @@ The nodes carry the labels: a region of label 0 yields each node twice, once cor
 ``1 - p_correct(u)``). A law with a soft window (a noisy score) multiplies each node's weight
 by its keep probability; the law's regions are cut where the window changes. By the symmetry
 ``(u, w, y) -> (-u, -w, -y)`` every average of a margin loss over the whole plane equals the
-average over these nodes.
+average over these nodes. A window with ``reweight`` set also gives each node the loss weight
+``1 / pi`` (importance reweighting).
 """
 
 from __future__ import annotations
@@ -48,12 +49,16 @@ class LawNodes:
         Probability weights (they sum to the law's mass, 1 up to the rule's error).
     wrong : ndarray of bool
         The node's label differs from ``sign(u)``.
+    vw : ndarray or None
+        Loss weight of each node (importance reweighting: the kept examples' losses are
+        multiplied by ``1 / pi``); None when every loss has weight 1.
     """
 
     yu: np.ndarray
     yw: np.ndarray
     wt: np.ndarray
     wrong: np.ndarray
+    vw: np.ndarray = None
 
     @property
     def mass(self) -> float:
@@ -185,8 +190,7 @@ def law_nodes(law, *, n_out=16, n_in=16, direction=None, p_breaks=()) -> LawNode
     LawNodes
     """
     noise = law.noise
-    sig = noise.teacher_noise
-    u_levels = [0.5 * sig, 2.0 * sig, 5.0 * sig, 10.0 * sig] if sig > 0.0 else []
+    u_levels = list(noise.u_levels())
     yu, yw, wt, wrong = [], [], [], []
     for k in range(law.ncon.size):
         n = int(law.ncon[k])
@@ -210,7 +214,13 @@ def law_nodes(law, *, n_out=16, n_in=16, direction=None, p_breaks=()) -> LawNode
         return LawNodes(yu=np.empty(0), yw=np.empty(0), wt=np.empty(0),
                         wrong=np.empty(0, dtype=bool))
     yu, yw, wt, wrong = (np.concatenate(z) for z in (yu, yw, wt, wrong))
+    vw = None
     if law.window is not None:
-        wt = wt * law.window.prob(yu, yw)
+        pk = law.window.prob(yu, yw)
+        wt = wt * pk
+        if getattr(law.window, "reweight", False):
+            # Importance weights 1 / pi; where pi = 0 the node carries no weight and is dropped.
+            vw = 1.0 / np.where(pk > 0.0, pk, 1.0)
     keep = wt > 0.0
-    return LawNodes(yu=yu[keep], yw=yw[keep], wt=wt[keep], wrong=wrong[keep])
+    return LawNodes(yu=yu[keep], yw=yw[keep], wt=wt[keep], wrong=wrong[keep],
+                    vw=None if vw is None else vw[keep])

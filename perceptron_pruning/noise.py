@@ -91,6 +91,13 @@ class LabelNoise:
         q = ndtr(u / self.teacher_noise)
         return (1.0 - self.flip) * q + self.flip * (1.0 - q)
 
+    def u_levels(self):
+        """Teacher fields ``u > 0`` where ``p_correct`` changes on its own scale: the kept-law
+        quadrature (:mod:`perceptron_pruning._law_nodes`) cuts its pieces there.
+        """
+        sig = self.teacher_noise
+        return (0.5 * sig, 2.0 * sig, 5.0 * sig, 10.0 * sig) if sig > 0.0 else ()
+
     def eps_noisy(self, R):
         """Test error on fresh noisy labels of a student at teacher overlap ``R``.
 

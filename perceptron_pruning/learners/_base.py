@@ -63,7 +63,10 @@ class Learner(Plugin):
 
     - ``fit(X, y) -> Fit``: the exact minimiser on inputs ``X`` (shape ``(P, N)``) and labels ``y``
       in {-1, +1}, with a certificate; it raises ``ValueError`` when there is no answer (e.g. the
-      data are not separable for max-margin);
+      data are not separable for max-margin). A learner that supports importance reweighting
+      also takes ``sample_weight=`` (shape ``(P,)``, positive: each example's loss is multiplied
+      by its weight) and sets the class attribute ``weighted = True``; the engine passes
+      ``sample_weight`` only to such learners, and only when a metric reweights;
     - ``theory(law, alpha_prune) -> TheoryValues``: the ``N -> infinity`` prediction on the kept
       law ``law`` (a :class:`~perceptron_pruning.metrics.KeptLaw`) at each ``alpha_prune``
       (ndarray, shape ``(K,)``, any order; the result keeps that order).
@@ -74,6 +77,7 @@ class Learner(Plugin):
     """
 
     name: ClassVar[str] = ""
+    weighted: ClassVar[bool] = False
 
     def fit(self, X, y) -> Fit:  # pragma: no cover - interface
         """Train on ``(X, y)``; see the class docstring."""
