@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-KEEP_RULES = ("hard", "easy", "random")
+KEEP_RULES = ("hard", "easy", "random", "uncertainty")
 
 
 def check_int(name: str, value, *, minimum: int, maximum: int | None = None) -> int:

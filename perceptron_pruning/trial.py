@@ -49,7 +49,7 @@ class Task:
     sampling : {"fields", "full"}
         How the data are drawn (:func:`run_trial`); both give the same law.
     noise : LabelNoise
-        Label noise of the drawn examples (clean by default).
+        Label model of the drawn examples: channel, flips and ground truth (clean by default).
     """
 
     n: int
@@ -90,7 +90,7 @@ class Task:
         """Content address of this task's result under code version ``version``."""
         blob = json.dumps([self.n, self.alpha_tot, self.f, self.keep, self.theta,
                            self.learner.spec(), self.metric.spec(), self.replicate, self.seed,
-                           self.sampling, self.noise.options(), version], sort_keys=True)
+                           self.sampling, self.noise.spec(), version], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -138,6 +138,7 @@ def memory_limit() -> int:
 
 SAMPLINGS = ("fields", "full")
 _PROBE_STREAM = 0x5EED9B0B  # second entropy word of a learned probe's random stream
+_TRUTH_STREAM = 0x7E0_7A11  # ... and of the full path's third direction of the ground truth
 CHUNK = 1 << 20  # examples drawn at once on the "fields" path; part of the seeding, keep fixed
 
 
@@ -151,9 +152,11 @@ def _trial_bytes(n, p_tot, k, sampling):
 
 def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin",
               metric="margin", replicate=0, seed=0, sampling="fields", flip=0.0,
-              teacher_noise=0.0):
-    """Validate one trial and return its :class:`Task` (``flip``, ``teacher_noise``: the label
-    noise, :class:`~perceptron_pruning.noise.LabelNoise`).
+              teacher_noise=0.0, link="sign", link_scale=None, truth_cos=1.0,
+              probe_truth_cos=None):
+    """Validate one trial and return its :class:`Task` (``flip``, ``teacher_noise``, ``link``,
+    ``link_scale``, ``truth_cos``, ``probe_truth_cos``: the label model,
+    :class:`~perceptron_pruning.noise.LabelNoise`).
 
     Raises
     ------
@@ -167,7 +170,9 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
     keep = check_keep(keep)
     theta = check_theta(theta)
     learner, metric = get_learner(learner), get_metric(metric)
-    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
+    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise, link=link,
+                       link_scale=link_scale, truth_cos=truth_cos,
+                       probe_truth_cos=probe_truth_cos)
     replicate = check_int("replicate", replicate, minimum=0)
     seed = check_int("seed", seed, minimum=0, maximum=2**64 - 1)
     if sampling not in SAMPLINGS:
@@ -181,6 +186,7 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
     if n == 1 and theta != 0.0:
         raise ValueError("theta must be 0 when n = 1 (no direction is orthogonal to the teacher)")
     metric.check_point(theta=theta, noise=noise)
+    _check_truth(noise, theta, n, metric)
     p_tot = int(round(alpha_tot * n))
     k = n_kept(p_tot, f)
     share = metric.eligible_fraction(theta=theta, noise=noise)
@@ -203,6 +209,39 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
     return Task(n, alpha_tot, f, keep, theta, learner, metric, replicate, seed, sampling, noise)
 
 
+def _check_truth(noise, theta, n, metric):
+    """Refuse a ground truth the trial cannot place: invalid cosines at this ``theta``, an
+    explicit ``probe_truth_cos`` for a learned probe (whose angle is an outcome), or a ``T*``
+    leaving the teacher/probe plane in fewer than 3 dimensions.
+    """
+    if noise.standard_truth:
+        return
+    if noise.probe_truth_cos is not None and getattr(metric, "probe_alpha", None) is not None:
+        raise ValueError("probe_truth_cos needs a fixed probe: a learned probe's angle is an "
+                         "outcome; leave probe_truth_cos at None (cos(theta) truth_cos)")
+    _, _, c3 = noise.truth_geometry(theta)
+    if c3 > 0.0 and n < 3:
+        raise ValueError(f"n must be at least 3 when the ground truth leaves the generator/probe "
+                         f"plane (truth_cos = {noise.truth_cos:g}, probe_truth_cos = "
+                         f"{noise.probe_truth_cos}); got n = {n}")
+
+
+def _truth_full(task, theta, teacher, perp):
+    """The ground truth ``T*`` on the ``"full"`` path: ``a T + b v + c3 e2`` with ``e2`` a random
+    unit direction orthogonal to ``T`` and ``v``, from a stream of its own so that every other
+    draw of the trial is unchanged.
+    """
+    a, b, c3 = task.noise.truth_geometry(theta)
+    truth = a * teacher + b * perp
+    if c3 > 0.0:
+        rng = np.random.default_rng(np.random.SeedSequence([task.seed, _TRUTH_STREAM]))
+        e2 = rng.standard_normal(task.n)
+        for _ in range(2):  # Gram-Schmidt twice: orthogonal to round-off
+            e2 -= (e2 @ teacher) * teacher + (e2 @ perp) * perp
+        truth = truth + c3 * e2 / np.linalg.norm(e2)
+    return truth
+
+
 def run_trial(task: Task) -> Trial:
     """Run one task; the numbers depend only on the task, never on threads or workers.
 
@@ -218,6 +257,11 @@ def run_trial(task: Task) -> Trial:
     their examples, as on the full path. ``sampling="full"`` draws the
     whole ``P_tot x N`` matrix, a random teacher and probe: the reference path.
 
+    With a ground truth other than the generator (``truth_cos < 1``), ``R`` and ``eps`` are
+    measured against ``T* = a w_g + b v + c3 e2`` (:meth:`LabelNoise.truth_geometry`): on the
+    ``"fields"`` path ``e2`` is the first bulk axis, exact in distribution because the bulk is
+    independent of the selection; ``eps_noisy`` stays the error on the generator's labels.
+
     Parameters
     ----------
     task : Task
@@ -230,15 +274,21 @@ def run_trial(task: Task) -> Trial:
     if task.sampling == "full":
         w, fit, teacher, perp, kept = _run_full(task, theta)
         R_num, rho_num = w @ teacher, w @ perp
+        if not task.noise.standard_truth:
+            T_num = w @ _truth_full(task, theta, teacher, perp)
     else:
         w, fit, kept = _run_fields(task, theta)
         R_num, rho_num = w[0], (w[1] if w.size > 1 else 0.0)
+        if not task.noise.standard_truth:
+            a, b, c3 = task.noise.truth_geometry(theta)
+            T_num = a * w[0] + (b * w[1] if b else 0.0) + (c3 * w[2] if c3 else 0.0)
     nrm = float(np.linalg.norm(w))
-    R = float(np.clip(R_num / nrm, -1.0, 1.0))
+    R_gen = float(np.clip(R_num / nrm, -1.0, 1.0))  # overlap with the labels' generator
+    R = R_gen if task.noise.standard_truth else float(np.clip(T_num / nrm, -1.0, 1.0))
     rho = float(rho_num / nrm)
     return Trial(task=task, values={"eps": float(np.arccos(R) / np.pi), "R": R, "rho": rho,
                                     "norm": nrm / float(np.sqrt(task.n)),
-                                    "eps_noisy": float(task.noise.eps_noisy(R)),
+                                    "eps_noisy": float(task.noise.eps_noisy(R_gen)),
                                     "frac_mislabelled_kept": kept.frac_wrong,
                                     "theta": theta, "p_agree": kept.p_agree,
                                     "alpha_prune": kept.k / task.n, **fit.stats})
@@ -281,7 +331,7 @@ def _run_full(task, theta):
     t = X @ probe
     fields = Fields(u=u, w=X @ prob.probe_perp, t=t, y=y)
     idx = task.metric.select(fields, f=task.f, keep=task.keep, rng=rng)
-    fit = task.learner.fit(X[idx], y[idx])
+    fit = _fit(task, X[idx], y[idx], Fields(u=u[idx], w=fields.w[idx], t=t[idx], y=y[idx]))
     return (np.asarray(fit.w, dtype=float), fit, prob.teacher, prob.probe_perp,
             _Kept(idx.size, _frac_wrong(u[idx], y[idx]), float(np.mean(y * t > 0.0))))
 
@@ -309,6 +359,8 @@ def kept_fields(task: Task, theta=None):
     # A metric may filter examples out (an infinite key) and keep round(f P_eligible) of the
     # rest; P_eligible is known only at the end, so keep the round(f P_tot) >= that smallest.
     k = task.p_kept
+    # A Bernoulli selection keeps every example it draws: no running top-k.
+    bern = task.metric.bernoulli(task.keep)
     c, s = probe_cos_sin(task.theta if theta is None else theta)
     n_chunks = -(-p // CHUNK)
     streams = np.random.SeedSequence(task.seed).spawn(1 + n_chunks)[1:]
@@ -321,16 +373,25 @@ def kept_fields(task: Task, theta=None):
         w = rng.standard_normal(m) if task.n > 1 else np.zeros(m)
         y = task.noise.labels(u, rng)
         t = c * u + s * w
-        key = np.asarray(task.metric.key(Fields(u=u, w=w, t=t, y=y), keep=task.keep, rng=rng),
-                         dtype=np.float64)
+        fields = Fields(u=u, w=w, t=t, y=y)
+        if bern:
+            kept = task.metric.draw(fields, f=task.f, rng=rng)
+            key = np.where(kept, 0.0, np.inf)
+        else:
+            key = np.asarray(task.metric.key(fields, keep=task.keep, rng=rng), dtype=np.float64)
         eligible += int(np.count_nonzero(key < np.inf))
         agree += int(np.count_nonzero(y * t > 0.0))
         new = (key, np.arange(ci * CHUNK, ci * CHUNK + m), u, w, y)
+        if bern:
+            new = tuple(z[kept] for z in new)
         cand = new if cand is None else tuple(np.concatenate(z) for z in zip(cand, new))
-        if cand[0].size > k:
+        if not bern and cand[0].size > k:
             order = np.lexsort((cand[1], cand[0]))[:k]  # smallest keys, ties to the first drawn
             cand = tuple(z[order] for z in cand)
-    k_final = n_kept_eligible(eligible, p, task.f, task.metric)
+    k_final = eligible if bern else n_kept_eligible(eligible, p, task.f, task.metric)
+    if k_final == 0:
+        raise ValueError(f"the Bernoulli selection kept no example of P_tot = {p} at f = "
+                         f"{task.f:g}; raise f or alpha_tot")
     if k_final < cand[0].size:
         order = np.lexsort((cand[1], cand[0]))[:k_final]
         cand = tuple(z[order] for z in cand)
@@ -366,6 +427,14 @@ def _run_fields(task, theta):
         X[:, 1] = kept.w
     if task.n > 2:
         X[:, 2:] = _bulk(task, index)
-    fit = task.learner.fit(X, kept.y)
+    fit = _fit(task, X, kept.y, kept)
     return (np.asarray(fit.w, dtype=float), fit,
             _Kept(index.size, _frac_wrong(kept.u, kept.y), agree))
+
+
+def _fit(task, X, y, fields):
+    """Train the learner on the kept examples, with the metric's loss weights if it has any."""
+    sw = task.metric.loss_weight(fields, f=task.f)
+    if sw is None:
+        return task.learner.fit(X, y)
+    return task.learner.fit(X, y, sample_weight=sw)

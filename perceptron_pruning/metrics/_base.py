@@ -182,6 +182,12 @@ class Metric(Plugin):
 
     and may override
 
+    - ``keeps`` (class attribute, default ``("hard", "easy", "random")``): the pruning rules
+      it takes, checked by ``check_keep(keep)``;
+    - ``bernoulli(keep) -> bool``, ``draw(fields, *, f, rng) -> ndarray of bool`` and
+      ``loss_weight(fields, *, f) -> ndarray or None``: a selection that keeps each example
+      independently (the engine then keeps every example ``draw`` marks, one chunk at a time,
+      and passes the loss weights of the kept ones to the learner as ``sample_weight``);
     - ``check_point(*, theta, noise)``: raise ``ValueError`` for a combination it refuses;
     - ``eligible_fraction(*, theta, noise) -> float``: the ``N -> infinity`` fraction of drawn
       examples whose key is finite (default 1), so that ``alpha_prune = f * eligible * alpha_tot``;
@@ -192,6 +198,27 @@ class Metric(Plugin):
     """
 
     name: ClassVar[str] = ""
+    keeps: ClassVar[tuple] = ("hard", "easy", "random")
+
+    def check_keep(self, keep):
+        """Raise ``ValueError`` unless the metric takes the pruning rule ``keep``."""
+        if keep not in self.keeps:
+            raise ValueError(f"keep must be one of {', '.join(self.keeps)} with metric "
+                             f"{self.name!r}; got {keep!r}")
+
+    def bernoulli(self, keep) -> bool:
+        """Whether ``keep`` keeps each example independently (:meth:`draw`) instead of the
+        ``round(f P_eligible)`` smallest keys (default False).
+        """
+        return False
+
+    def draw(self, fields, *, f, rng):  # pragma: no cover - interface
+        """Bernoulli selection: a boolean array, True for the kept examples."""
+        raise NotImplementedError(f"metric {self.name!r} has no Bernoulli selection")
+
+    def loss_weight(self, fields, *, f):
+        """Loss weights of the kept examples ``fields`` (importance reweighting), or None."""
+        return None
 
     def key(self, fields, *, keep, rng):  # pragma: no cover - interface
         """Sort key per example (smallest kept first); see the class docstring."""
