@@ -286,8 +286,10 @@ def _kinks(metric, log_c):
 def _step(metric):
     """Spacing of the fixed breakpoints: the rule's own scale in ``|t|``."""
     if metric.pi is None:
-        rate = abs(metric.exponent) * metric.score_scale  # log g changes at this rate
-        return min(2.0, max(0.5, 2.0 / rate)) if rate > 0.0 else _T_MAX
+        # log g changes at this rate; 16-point Gauss-Legendre integrates exp(-rate t) over a
+        # width of 8 / rate to ~1e-15, so wider pieces would do, but the Gaussian wants ~1.
+        rate = abs(metric.exponent) * metric.score_scale
+        return min(2.0, max(1.0, 8.0 / rate)) if rate > 0.0 else _T_MAX
     return 0.5
 
 
@@ -301,7 +303,7 @@ def _cuts(metric, log_c):
     kinks = _kinks(metric, log_c)
     rate = abs(metric.exponent) * metric.score_scale if metric.pi is None else 2.0
     near = [k + sgn * d / rate for k in kinks for sgn in (-1.0, 1.0)
-            for d in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0) if d / rate < h]
+            for d in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0) if rate * h > 8.0 and d / rate < h]
     return sorted({0.0, _T_MAX, *grid.tolist(), *kinks,
                    *(x for x in near if 0.0 < x < _T_MAX)})
 
