@@ -8,6 +8,14 @@ Convention: inputs ``X`` of shape (P, N), labels ``y`` in {-1, +1} of shape (P,)
 with ``hinge`` ``max(0, 1 - y h)``, ``logistic`` ``log(1 + exp(-y h))`` or ``square``
 ``(y - h)^2 / 2``. :func:`hebb` is the unregularised Hebbian student ``J = sum_mu y_mu x_mu``.
 
+Sample weights (importance reweighting, e.g. ``v_mu = 1 / pi_mu`` for a Bernoulli selection with
+keep probabilities ``pi_mu``): with ``sample_weight = v``, ``v_mu > 0``, the objective becomes
+
+    objective(J) = sum_mu v_mu loss(y_mu, h_mu) + (lam / 2) |J|^2
+
+and Hebb's student ``J = sum_mu v_mu y_mu x_mu``. Without weights every solver runs exactly the
+unweighted computation (bit-identical results).
+
 Relation to scikit-learn. Put ``w = J / sqrt(N)``, so ``h_mu = w . x_mu`` and
 ``|J|^2 = N |w|^2``; then
 
@@ -19,13 +27,16 @@ and of ``LogisticRegression(fit_intercept=False, C=C)`` (l2 penalty, the default
 so both have the minimiser ``w = J / sqrt(N)``: ``J = sqrt(N) * model.coef_.ravel()``. For the
 square loss, ``2 objective(J) = |y - X w|^2 + lam N |w|^2`` is the objective of
 ``Ridge(alpha=lam * N, fit_intercept=False)``, with the same relation ``J = sqrt(N) coef_``.
+With weights the same holds with ``fit(X, y, sample_weight=v)``: scikit-learn multiplies each
+example's loss by its weight (``C sum_mu v_mu loss`` and ``sum_mu v_mu (y_mu - w . x_mu)^2``).
 
 Every answer carries a certificate of optimality computed from the returned ``J`` itself, and
 :func:`solve` raises ``RuntimeError`` rather than return an answer whose certificate exceeds
 ``tol`` (definitions in :class:`Solution`). Since the objective is ``lam``-strongly convex, each
 certificate also bounds the distance to the exact minimiser ``J*``:
 
-- hinge: the duality gap bounds the objective excess, and ``lam |J - J*|^2 / 2 <= gap``;
+- hinge: the duality gap bounds the objective excess, and ``lam |J - J*|^2 / 2 <= gap``
+  (weighted or not);
 - logistic and square: ``|J - J*| <= |grad objective(J)| / lam``; for logistic this reads
   ``|J - J*| / |J| <= certificate``, and ``objective(J) - objective(J*) <= |grad|^2 / (2 lam)``.
 
@@ -34,9 +45,14 @@ Algorithms:
 - square: closed form by Cholesky, on the primal normal equations
   ``(X^T X / N + lam I) J = X^T y / sqrt(N)`` when ``P >= N`` and on the kernel (dual) form
   ``(X X^T / N + lam I) a = y``, ``J = X^T a / sqrt(N)`` when ``P < N``, followed by iterative
-  refinement until the relative residual is below ``tol``;
-- hinge: the dual box QP ``min |Z^T a|^2 / 2 - sum(a)``, ``0 <= a <= 1 / lam``, with rows
-  ``z_mu = y_mu x_mu / sqrt(N)``, ``J = Z^T a`` and ``alpha = lam a`` in [0, 1]. Dual coordinate
+  refinement until the relative residual is below ``tol``. With weights, ``v_mu (y_mu -
+  h_mu)^2 = (sqrt(v_mu) y_mu - sqrt(v_mu) h_mu)^2``: the same computation on the rows
+  ``sqrt(v_mu) x_mu`` and labels ``sqrt(v_mu) y_mu`` solves the weighted normal equations
+  ``(X^T V X / N + lam I) J = X^T V y / sqrt(N)``, ``V = diag(v)``, or their kernel form
+  ``(V^(1/2) X X^T V^(1/2) / N + lam I) b = V^(1/2) y``, ``J = X^T V^(1/2) b / sqrt(N)``;
+- hinge: the dual box QP ``min |Z^T a|^2 / 2 - sum(a)``, ``0 <= a_mu <= C_mu``, with rows
+  ``z_mu = y_mu x_mu / sqrt(N)``, ``J = Z^T a``, ``C_mu = v_mu / lam`` (``1 / lam`` unweighted)
+  and ``alpha = lam a`` in ``[0, v_mu]``. Weights change nothing but the box. Dual coordinate
   descent with shrinking (the liblinear algorithm, Numba kernel
   :func:`~perceptron_pruning._erm_kernels.hinge_dcd`, single-precision rows) finds the active
   sets to a moderate tolerance; an exact projected-Newton polish (:func:`_hinge_polish`) then
@@ -52,10 +68,15 @@ Algorithms:
   single precision (one pass over a float32 copy of ``X`` each), while gradients, objective
   values and the certificate are exact float64 passes (Numba kernel
   :func:`~perceptron_pruning._erm_kernels.logistic_newton_cg`); at these sizes this beats forming
-  the Hessian. If conjugate gradients need more than a budget of passes (ill-conditioned
-  problems, very small ``lam``), the solver switches to Newton with the Hessian factorised by
-  Cholesky: the ``P x P`` representer form ``J = X^T c / sqrt(N)`` when ``P < N``, the ``N x N``
-  primal Hessian otherwise.
+  the Hessian. Weights multiply each row's loss, gradient and curvature terms. If conjugate
+  gradients need more than a budget of passes (ill-conditioned problems, very small ``lam``),
+  the solver switches to Newton with the Hessian factorised by Cholesky: the ``P x P``
+  representer form ``J = X^T c / sqrt(N)`` when ``P < N``, the ``N x N`` primal Hessian
+  otherwise.
+
+Large weights (``v`` spanning orders of magnitude, like ``1 / pi`` of a selection) make the
+hinge box wide and the problems ill-conditioned; coordinate descent then hands over to the
+interior point method and the logistic solver to its Cholesky fallback, as for small ``lam``.
 
 Determinism: the Numba kernels are serial with a fixed summation order, so they give
 bit-identical results whatever the number of threads, and the logistic solver (all Numba unless
@@ -77,7 +98,7 @@ from scipy.linalg import lapack
 
 from perceptron_pruning import _erm_kernels as _k
 
-__all__ = ["LOSSES", "Solution", "hebb", "solve"]
+__all__ = ["LOSSES", "Solution", "check_sample_weight", "hebb", "solve"]
 
 LOSSES = ("hinge", "logistic", "square")
 
@@ -95,21 +116,23 @@ class Solution:
     w : ndarray, shape (N,)
         The minimiser ``J`` in the convention of this module (not normalised).
     objective : float
-        ``sum_mu loss(y_mu, J . x_mu / sqrt(N)) + lam |J|^2 / 2`` at ``w`` (``nan`` for
-        :func:`hebb`, which minimises nothing).
+        ``sum_mu v_mu loss(y_mu, J . x_mu / sqrt(N)) + lam |J|^2 / 2`` at ``w`` (``v_mu = 1``
+        without sample weights; ``nan`` for :func:`hebb`, which minimises nothing).
     certificate : float
         Optimality measure of ``w``, computed from ``w`` itself, ``>= 0`` and ``0`` at the exact
         minimiser:
 
         - hinge: relative duality gap ``(primal - dual) / max(primal, tiny)``. The dual variables
-          ``alpha_mu`` in ``[0, 1]`` give ``J = sum_mu alpha_mu y_mu x_mu / (lam sqrt(N))`` and
-          ``dual = sum_mu alpha_mu - lam |J|^2 / 2``; the gap is evaluated as the sum of its
-          non-negative terms ``max(0, 1 - m_mu) - alpha_mu (1 - m_mu)``, ``m_mu = y_mu h_mu``;
+          ``alpha_mu`` in ``[0, v_mu]`` give ``J = sum_mu alpha_mu y_mu x_mu / (lam sqrt(N))``
+          and ``dual = sum_mu alpha_mu - lam |J|^2 / 2``; the gap is evaluated as the sum of its
+          non-negative terms ``v_mu max(0, 1 - m_mu) - alpha_mu (1 - m_mu)``,
+          ``m_mu = y_mu h_mu``;
         - logistic: relative gradient norm ``|grad objective(J)| / max(lam |J|, tiny)``. At the
-          optimum ``lam J = X^T (y sigma(-y h)) / sqrt(N)``, so this is the relative error of
+          optimum ``lam J = X^T (v y sigma(-y h)) / sqrt(N)``, so this is the relative error of
           that stationarity equation, and it bounds ``|J - J*| / |J|``;
         - square: relative residual of the normal equations
-          ``|(X^T X / N + lam I) J - X^T y / sqrt(N)| / max(|X^T y / sqrt(N)|, tiny)``;
+          ``|(X^T V X / N + lam I) J - X^T V y / sqrt(N)| / max(|X^T V y / sqrt(N)|, tiny)``,
+          ``V = diag(v)``;
         - hebb: ``0.0`` (closed form, nothing to certify).
 
         ``tiny`` is the smallest positive normal double.
@@ -167,12 +190,49 @@ def _check_params(loss, lam, tol):
     return loss, float(lam), float(tol)
 
 
+def check_sample_weight(sample_weight, P):
+    """Validated sample weights.
+
+    Parameters
+    ----------
+    sample_weight : array_like, shape (P,), or None
+        Per-example weights, finite and > 0.
+    P : int
+        Number of examples.
+
+    Returns
+    -------
+    ndarray, shape (P,), or None
+        The weights as a C-contiguous float64 array (``None`` if ``sample_weight`` is None).
+
+    Raises
+    ------
+    ValueError
+        Naming ``sample_weight`` and its valid range, if it is not a real 1-D array of shape
+        ``(P,)`` with finite values > 0.
+    """
+    if sample_weight is None:
+        return None
+    what = f"sample_weight must be a 1-D array of shape (P,) = ({P},) with finite values > 0"
+    v = np.asarray(sample_weight)
+    if v.dtype == np.bool_ or not (np.issubdtype(v.dtype, np.floating)
+                                   or np.issubdtype(v.dtype, np.integer)):
+        raise ValueError(f"{what}, got dtype {v.dtype}")
+    if v.shape != (P,):
+        raise ValueError(f"{what}, got shape {v.shape}")
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    bad = ~(np.isfinite(v) & (v > 0.0))
+    if np.any(bad):
+        raise ValueError(f"{what}, got {v[bad][0]!r} at index {int(np.flatnonzero(bad)[0])}")
+    return v
+
+
 # ----------------------------------------------------------------------------------------------
 # Public API
 
 
-def solve(X, y, *, loss, lam, tol=1e-10):
-    """Exact minimiser of ``sum_mu loss(y_mu, J . x_mu / sqrt(N)) + lam |J|^2 / 2``.
+def solve(X, y, *, loss, lam, tol=1e-10, sample_weight=None):
+    """Exact minimiser of ``sum_mu v_mu loss(y_mu, J . x_mu / sqrt(N)) + lam |J|^2 / 2``.
 
     Parameters
     ----------
@@ -186,6 +246,10 @@ def solve(X, y, *, loss, lam, tol=1e-10):
         Ridge strength, finite and > 0.
     tol : float, default 1e-10
         Required certificate, in (0, 1e-2] (see :class:`Solution` for the definitions).
+    sample_weight : array_like, shape (P,), optional
+        Weights ``v_mu``, finite and > 0, multiplying each example's loss (e.g. ``1 / pi_mu``
+        for an importance-reweighted selection). ``None`` (the default) means ``v_mu = 1`` and
+        runs the unweighted computation unchanged.
 
     Returns
     -------
@@ -202,15 +266,16 @@ def solve(X, y, *, loss, lam, tol=1e-10):
     """
     loss, lam, tol = _check_params(loss, lam, tol)
     X, y = _check_data(X, y)
+    v = check_sample_weight(sample_weight, X.shape[0])
     if loss == "square":
-        return _solve_square(X, y, lam, tol)
+        return _solve_square(X, y, lam, tol, v=v)
     if loss == "hinge":
-        return _solve_hinge(X, y, lam, tol)
-    return _solve_logistic(X, y, lam, tol)
+        return _solve_hinge(X, y, lam, tol, v=v)
+    return _solve_logistic(X, y, lam, tol, v=v)
 
 
-def hebb(X, y):
-    """Hebbian student ``J = sum_mu y_mu x_mu = X^T y``.
+def hebb(X, y, *, sample_weight=None):
+    """Hebbian student ``J = sum_mu v_mu y_mu x_mu = X^T (v y)`` (``v_mu = 1`` unweighted).
 
     Parameters
     ----------
@@ -218,38 +283,48 @@ def hebb(X, y):
         Inputs, finite, ``P >= 1``, ``N >= 1``.
     y : array_like, shape (P,)
         Labels in {-1, +1}.
+    sample_weight : array_like, shape (P,), optional
+        Weights ``v_mu``, finite and > 0 (``None``: all ones).
 
     Returns
     -------
     Solution
-        ``w = X^T y`` (shape (N,)), ``objective = nan``, ``certificate = 0.0``,
+        ``w = X^T (v y)`` (shape (N,)), ``objective = nan``, ``certificate = 0.0``,
         ``iterations = 0``.
     """
     X, y = _check_data(X, y)
-    return Solution(w=X.T @ y, objective=math.nan, certificate=0.0, iterations=0)
+    v = check_sample_weight(sample_weight, X.shape[0])
+    J = X.T @ y if v is None else X.T @ (v * y)
+    return Solution(w=J, objective=math.nan, certificate=0.0, iterations=0)
 
 
 # ----------------------------------------------------------------------------------------------
 # Objectives and certificates, always evaluated from J itself
 
 
-def _hinge_value(X, y, J, lam):
-    """Objective and margins ``m = y h`` of the hinge problem."""
+def _wsum(x, v):
+    """``sum(x)``, or ``sum(v x)`` with sample weights ``v``."""
+    return x.sum() if v is None else x @ v
+
+
+def _hinge_value(X, y, J, lam, v=None):
+    """Objective and margins ``m = y h`` of the (weighted) hinge problem."""
     m = y * (X @ J) * (1.0 / math.sqrt(X.shape[1]))
-    return float(np.maximum(0.0, 1.0 - m).sum() + 0.5 * lam * (J @ J)), m
+    return float(_wsum(np.maximum(0.0, 1.0 - m), v) + 0.5 * lam * (J @ J)), m
 
 
-def _hinge_certificate(m, alpha, primal):
-    """Relative duality gap from margins ``m`` of ``J = J(alpha)`` and ``alpha`` in [0, 1]."""
-    _, gap, _ = _k.hinge_terms(m, alpha)
+def _hinge_certificate(m, alpha, primal, v=None):
+    """Relative duality gap from margins ``m`` of ``J = J(alpha)`` and ``alpha`` in ``[0, v]``."""
+    _, gap, _ = _k.hinge_terms(m, alpha, np.ones(m.shape[0]) if v is None else v)
     return max(gap, 0.0) / max(primal, _TINY)
 
 
-def _logistic_value(X, y, J, lam):
+def _logistic_value(X, y, J, lam, v=None):
     """Objective and relative gradient norm ``|grad| / max(lam |J|, tiny)`` of the logistic loss."""
     P, N = X.shape
     m, curv, g, diag = np.empty(P), np.empty(P), np.empty(N), np.empty(N)
-    loss = _k.logistic_grad(X, y, 1.0 / math.sqrt(N), J, lam, m, curv, g, diag, False)
+    vk = np.ones(P) if v is None else v
+    loss = _k.logistic_grad(X, y, vk, 1.0 / math.sqrt(N), J, lam, m, curv, g, diag, False)
     jn = float(np.linalg.norm(J))
     return loss + 0.5 * lam * jn * jn, float(np.linalg.norm(g)) / max(lam * jn, _TINY)
 
@@ -275,8 +350,14 @@ def _uncertified(loss, cert, tol, detail):
 # Square loss
 
 
-def _solve_square(X, y, lam, tol, max_refine=5):
+def _solve_square(X, y, lam, tol, max_refine=5, v=None):
     P, N = X.shape
+    if v is not None:
+        # v (y - h)^2 = (sqrt(v) y - sqrt(v) h)^2: the weighted problem is the unweighted one on
+        # scaled rows, and the certificate below is then that of the weighted normal equations.
+        sv = np.sqrt(v)
+        X = X * sv[:, None]
+        y = y * sv
     s = 1.0 / math.sqrt(N)
     primal = P >= N
     A = X.T @ X if primal else X @ X.T
@@ -457,7 +538,7 @@ class _MarginSystem:
         return x
 
 
-def _hinge_polish(rows, qd, a, C, lam, X, y, tol, max_steps=40, max_refine=6):
+def _hinge_polish(rows, qd, a, C, lam, X, y, tol, max_steps=40, max_refine=6, v=None):
     """Exact polish of the box QP ``min f(a) = |Z^T a|^2 / 2 - sum(a)``, ``0 <= a <= C``.
 
     Projected Newton (Bertsekas 1982) from a coordinate-descent or interior point ``a``. With
@@ -470,10 +551,13 @@ def _hinge_polish(rows, qd, a, C, lam, X, y, tol, max_steps=40, max_refine=6):
     projection arc, so ``f`` decreases monotonically. Once the sets are those of the optimum the
     full step solves the margin equations ``y h = 1`` exactly: the same final step as a
     primal-dual active-set method, with global convergence on top.
-    Returns ``(J, alpha, objective, certificate, steps)`` as soon as the duality gap certifies
-    ``tol``, or ``None`` if the steps stop making progress first.
+    ``C`` is a scalar or per-example bounds (shape (P,), ``v / lam`` with sample weights ``v``,
+    which the objective and the certificate then weigh). Returns
+    ``(J, alpha, objective, certificate, steps)`` as soon as the duality gap certifies ``tol``,
+    or ``None`` if the steps stop making progress first.
     """
     P, N = rows.shape
+    C = np.broadcast_to(np.asarray(C, dtype=np.float64), (P,))
     acur = np.clip(a, 0.0, C)
     w = rows.tdot(acur)
     fval = 0.5 * float(w @ w) - float(acur.sum())
@@ -482,24 +566,24 @@ def _hinge_polish(rows, qd, a, C, lam, X, y, tol, max_steps=40, max_refine=6):
     for step in range(1, max_steps + 1):
         m = rows.dot(w)  # margins y h
         g = m - 1.0
-        obj = float(np.maximum(0.0, -g).sum()) + 0.5 * lam * float(w @ w)
-        if _hinge_certificate(m, lam * acur, obj) <= tol:
+        obj = float(_wsum(np.maximum(0.0, -g), v)) + 0.5 * lam * float(w @ w)
+        if _hinge_certificate(m, lam * acur, obj, v) <= tol:
             # Confirm with J = Z^T a recomputed exactly and the original data before returning.
             w = rows.tdot(acur)
-            obj, m = _hinge_value(X, y, w, lam)
-            cert = _hinge_certificate(m, lam * acur, obj)
+            obj, m = _hinge_value(X, y, w, lam, v)
+            cert = _hinge_certificate(m, lam * acur, obj, v)
             if cert <= tol:
                 return w, lam * acur, obj, cert, step - 1
             m = rows.dot(w)
             g = m - 1.0
         # epsilon-active set (Bertsekas): coordinates within eps of a bound whose gradient pushes
         # outwards go to the bound; eps shrinks with the projected Newton step.
-        eps = min(1e-3 * C, float(np.max(np.abs(acur - np.clip(acur - g / qd, 0.0, C)))))
+        eps = np.minimum(1e-3 * C, float(np.max(np.abs(acur - np.clip(acur - g / qd, 0.0, C)))))
         low = (acur <= eps) & (g >= 0.0)
         up = (acur >= C - eps) & (g <= 0.0)
         im = np.flatnonzero(~(low | up))
         ia = np.flatnonzero(low | up)
-        deltaA = np.where(up[ia], C, 0.0) - acur[ia]
+        deltaA = np.where(up[ia], C[ia], 0.0) - acur[ia]
         moved = deltaA != 0.0  # most active coordinates already sit on their bound
         wA = rows.tdot(deltaA[moved], ia[moved]) if np.any(moved) else np.zeros(N)
         decA = float(g[ia] @ deltaA)
@@ -526,14 +610,14 @@ def _hinge_polish(rows, qd, a, C, lam, X, y, tol, max_steps=40, max_refine=6):
                 d = d + system.solve(r)
             if not np.all(np.isfinite(d)):
                 return None
-            aF = acur[im]
+            aF, CF = acur[im], C[im]
         # Backtracking along the projection arc (the epsilon-active moves are taken in full).
         t = 1.0
         for _ in range(40):
             wt = w + wA
             dec = decA
             if im.size:
-                aT = np.clip(aF + t * d, 0.0, C)
+                aT = np.clip(aF + t * d, 0.0, CF)
                 delta = aT - aF
                 dec += float(gF @ delta)
                 wt = wt + system.rows_T_dot(delta)
@@ -549,7 +633,7 @@ def _hinge_polish(rows, qd, a, C, lam, X, y, tol, max_steps=40, max_refine=6):
         if ft >= fval and np.array_equal(im, prev_free):
             return None  # no progress: the rounding floor of this problem is above tol
         acur = acur.copy()
-        acur[ia] = np.where(up[ia], C, 0.0)
+        acur[ia] = np.where(up[ia], C[ia], 0.0)
         if im.size:
             acur[im] = aT
         w, fval = wt, ft  # J = Z^T a is recomputed exactly before a certificate is returned
@@ -589,7 +673,7 @@ def _ipm_max_step(a, b, s, u, da, ds, du):
     return t
 
 
-def _hinge_ipm(rows, qd, C, lam, X, y, tol, max_iter=100):
+def _hinge_ipm(rows, qd, C, lam, X, y, tol, max_iter=100, v=None):
     """Mehrotra predictor-corrector interior point for the box QP of :func:`_hinge_polish`.
 
     The fallback for problems where coordinate descent crawls (large ``C = 1 / lam``, many
@@ -597,13 +681,15 @@ def _hinge_ipm(rows, qd, C, lam, X, y, tol, max_iter=100):
     ``D`` diagonal: directly with the ``P x P`` Gram matrix when ``P <= N``, by Woodbury with the
     ``N x N`` matrix ``I + Z^T D^{-1} Z`` otherwise. Every iterate is strictly inside the box, so
     it is dual feasible and its duality gap is a valid certificate; from gap 1e-5 on, the
-    projected-Newton polish is tried at every further decade, and once more at the end. Returns
+    projected-Newton polish is tried at every further decade, and once more at the end. ``C`` is
+    a scalar or per-example bounds (shape (P,), ``v / lam`` with sample weights ``v``). Returns
     ``(J, objective, certificate, iterations)``, or ``None`` if ``tol`` was not certified.
     """
     P, N = rows.shape
+    C = np.broadcast_to(np.asarray(C, dtype=np.float64), (P,))
     Z = rows.take(slice(None))
     e = np.ones(P)
-    a = np.full(P, 0.5 * C)
+    a = 0.5 * C
     w = a @ Z
     r = Z @ w - e
     s = np.maximum(r, 0.0) + 1.0  # multipliers of a >= 0 and a <= C; r - s + u = 0
@@ -632,22 +718,22 @@ def _hinge_ipm(rows, qd, C, lam, X, y, tol, max_iter=100):
         if not (np.all(a > 0.0) and np.all(a < C)):
             break  # numerically on the boundary: the barrier has broken down
         w = a @ Z
-        obj, m = _hinge_value(X, y, w, lam)
-        cert = _hinge_certificate(m, lam * a, obj)
+        obj, m = _hinge_value(X, y, w, lam, v)
+        cert = _hinge_certificate(m, lam * a, obj, v)
         if cert <= tol:
             return w, obj, cert, it
         if cert <= next_polish:
             next_polish = cert / 10.0
-            res = _hinge_polish(rows, qd, a, C, lam, X, y, tol)
+            res = _hinge_polish(rows, qd, a, C, lam, X, y, tol, v=v)
             if res is not None:
                 return res[0], res[2], res[3], it + res[4]
-    res = _hinge_polish(rows, qd, a, C, lam, X, y, tol)
+    res = _hinge_polish(rows, qd, a, C, lam, X, y, tol, v=v)
     if res is not None:
         return res[0], res[2], res[3], it + res[4]
     return None
 
 
-def _solve_hinge(X, y, lam, tol):
+def _solve_hinge(X, y, lam, tol, v=None):
     P, N = X.shape
     # Rows z_mu = y_mu x_mu / sqrt(N) in single precision (for coordinate descent and the Gram
     # matrices, see _MarginSystem) and their squared norms; double-precision products with Z
@@ -655,10 +741,11 @@ def _solve_hinge(X, y, lam, tol):
     Z32, qd = np.empty((P, N), dtype=np.float32), np.empty(P)
     _k.hinge_rows(X, y, 1.0 / math.sqrt(N), Z32, qd)
     rows = _Rows(X, y, Z32)
-    # A zero row has z = 0, loss 1 whatever J, and alpha = 1 at the optimum; the tiny
+    # A zero row has z = 0, loss v whatever J, and alpha = v at the optimum; the tiny
     # curvature sends its coordinate straight to the upper bound without touching J.
     qd = np.maximum(qd, _TINY)
-    C = 1.0 / lam  # a = alpha / lam, J = Z^T a
+    # a = alpha / lam, J = Z^T a; the kernel takes per-example bounds, weighted or not.
+    C = np.full(P, 1.0 / lam) if v is None else v / lam
     a = np.zeros(P)
     w = np.zeros(N)
     # Coordinate descent is cheap per pass but crawls when the problem is degenerate; its budget
@@ -670,19 +757,19 @@ def _solve_hinge(X, y, lam, tol):
     for k, eps in enumerate((0.1, 0.01)):
         ep = _k.hinge_dcd(Z32, qd, a, w, C, eps, budget, k + 1)
         work += abs(ep)
-        res = _hinge_polish(rows, qd, a, C, lam, X, y, tol)
+        res = _hinge_polish(rows, qd, a, C, lam, X, y, tol, v=v)
         if res is not None:
             J, _alpha, obj, cert, steps = res
             return Solution(w=J, objective=obj, certificate=cert, iterations=work + steps)
         if ep < 0:
             break
-    res = _hinge_ipm(rows, qd, C, lam, X, y, tol)
+    res = _hinge_ipm(rows, qd, C, lam, X, y, tol, v=v)
     if res is not None:
         J, obj, cert, steps = res
         return Solution(w=J, objective=obj, certificate=cert, iterations=work + steps)
     w = rows.tdot(a)
-    obj, m = _hinge_value(X, y, w, lam)
-    cert = _hinge_certificate(m, lam * a, obj)
+    obj, m = _hinge_value(X, y, w, lam, v)
+    cert = _hinge_certificate(m, lam * a, obj, v)
     raise _uncertified("hinge", cert, tol, f"{work} coordinate-descent passes, active-set "
                        "polish and an interior point method")
 
@@ -691,13 +778,15 @@ def _solve_hinge(X, y, lam, tol):
 # Logistic loss
 
 
-def _solve_logistic(X, y, lam, tol, method="auto", max_newton=200, cg_budget=None):
+def _solve_logistic(X, y, lam, tol, method="auto", max_newton=200, cg_budget=None, v=None):
     """Logistic minimiser.
 
     ``method`` is "auto" (Newton-CG, then Cholesky Newton from where CG stopped if it exceeds
-    ``cg_budget`` passes), "cg" (no fallback) or "direct" (Cholesky Newton only).
+    ``cg_budget`` passes), "cg" (no fallback) or "direct" (Cholesky Newton only); ``v`` are the
+    sample weights (shape (P,), or None).
     """
     P, N = X.shape
+    v = np.ones(P) if v is None else v  # the kernels take weights always (one signature)
     J = np.zeros(N)
     newton = 0
     if method in ("auto", "cg"):
@@ -708,7 +797,7 @@ def _solve_logistic(X, y, lam, tol, method="auto", max_newton=200, cg_budget=Non
             cg_budget = max(100, 4 * min(P, N)) if method == "auto" else 10**6
         Xs = np.empty((P, N), dtype=np.float32)
         _k.scaled_single(X, 1.0 / math.sqrt(N), Xs)
-        status = _k.logistic_newton_cg(X, Xs, y, lam, J, tol, max_newton, cg_budget, stats)
+        status = _k.logistic_newton_cg(X, Xs, y, v, lam, J, tol, max_newton, cg_budget, stats)
         newton = int(stats[0])
         if status == 0:
             # stats[2] and stats[3] were evaluated at the returned J (exact float64 pass).
@@ -717,15 +806,15 @@ def _solve_logistic(X, y, lam, tol, method="auto", max_newton=200, cg_budget=Non
         if method == "cg":
             raise _uncertified("logistic", float(stats[2]), tol,
                                f"{newton} Newton-CG steps (status {status})")
-    return _logistic_direct(X, y, lam, tol, J, newton, max_newton)
+    return _logistic_direct(X, y, lam, tol, J, newton, max_newton, v)
 
 
-def _line_search(m, dm, fval, gd, quad, lam):
+def _line_search(m, dm, fval, gd, quad, lam, v):
     """Backtracking (Armijo) step along ``m + t dm``; ``quad = (|J|^2, J.d, |d|^2)``."""
     jj, jd, dd = quad
     t = 1.0
     for _ in range(60):
-        val, _ = _k.logistic_line(m, dm, t)
+        val, _ = _k.logistic_line(m, dm, v, t)
         phi = val + 0.5 * lam * (jj + 2.0 * t * jd + t * t * dd)
         if phi <= fval + 1e-4 * t * gd + 1e-13 * abs(fval):
             return t
@@ -733,8 +822,10 @@ def _line_search(m, dm, fval, gd, quad, lam):
     return None
 
 
-def _logistic_direct(X, y, lam, tol, J, newton, max_newton):
-    """Newton with the Hessian factorised by Cholesky (representer form when ``P < N``)."""
+def _logistic_direct(X, y, lam, tol, J, newton, max_newton, v):
+    """Newton with the Hessian factorised by Cholesky (representer form when ``P < N``);
+    ``v`` are the sample weights (shape (P,), ones when unweighted).
+    """
     P, N = X.shape
     s = 1.0 / math.sqrt(N)
     m, curv, g, diag = np.empty(P), np.empty(P), np.empty(N), np.empty(N)
@@ -749,7 +840,7 @@ def _logistic_direct(X, y, lam, tol, J, newton, max_newton):
         for _ in range(max_newton):
             m = y * h
             dl = np.empty(P)
-            loss = _k.logistic_terms(m, dl, curv)
+            loss = _k.logistic_terms(m, v, dl, curv)
             fval = loss + 0.5 * lam * float(c @ h)
             r = y * dl + lam * c  # gradient in c is K r; gradient in J is s X^T r
             gJ = (X.T @ r) * s
@@ -772,7 +863,7 @@ def _logistic_direct(X, y, lam, tol, J, newton, max_newton):
             if not gd < 0.0:
                 break
             t = _line_search(m, y * dh, fval, gd,
-                             (float(c @ h), float(dc @ h), float(dc @ dh)), lam)
+                             (float(c @ h), float(dc @ h), float(dc @ dh)), lam, v)
             if t is None:
                 break
             c += t * dc
@@ -780,7 +871,7 @@ def _logistic_direct(X, y, lam, tol, J, newton, max_newton):
             J = (X.T @ c) * s
     else:
         for _ in range(max_newton):
-            loss = _k.logistic_grad(X, y, s, J, lam, m, curv, g, diag, False)
+            loss = _k.logistic_grad(X, y, v, s, J, lam, m, curv, g, diag, False)
             jj = float(J @ J)
             fval = loss + 0.5 * lam * jj
             cert = float(np.linalg.norm(g)) / max(lam * math.sqrt(jj), _TINY)
@@ -798,11 +889,12 @@ def _logistic_direct(X, y, lam, tol, J, newton, max_newton):
             gd = float(g @ d)
             if not gd < 0.0:
                 break
-            t = _line_search(m, y * (X @ d) * s, fval, gd, (jj, float(J @ d), float(d @ d)), lam)
+            t = _line_search(m, y * (X @ d) * s, fval, gd, (jj, float(J @ d), float(d @ d)), lam,
+                             v)
             if t is None:
                 break
             J = J + t * d
-    obj, cert = _logistic_value(X, y, J, lam)
+    obj, cert = _logistic_value(X, y, J, lam, v)
     if cert > tol:
         raise _uncertified("logistic", cert, tol, f"{newton} Newton steps")
     return Solution(w=J, objective=obj, certificate=cert, iterations=newton)

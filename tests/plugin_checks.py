@@ -36,7 +36,8 @@ def law_moments(law):
 
     Cells cut by a region's edge count with the fraction of the cell inside (from the signed
     distance to the edge), so the rule is accurate to about 1e-4. The law lives on ``u >= 0``
-    with ``y = +1``; the mirror half adds the same, which ``law.weight`` already counts.
+    with ``y = +1``; the mirror half adds the same, which ``law.weight`` already counts. A
+    law's window (soft selection) multiplies each cell by its keep probability.
     """
     u = _G[_G > 0][:, None]
     w = _G[None, :]
@@ -49,5 +50,8 @@ def law_moments(law):
             d = (a + b * u + c * w) / math.hypot(b, c)
             inside *= np.clip(0.5 + d / _H, 0.0, 1.0)
         kept += inside  # the regions are disjoint
+    if law.window is not None:  # a soft selection: each cell kept with its probability
+        kept = kept * law.window.prob(np.broadcast_to(u, kept.shape),
+                                      np.broadcast_to(w, kept.shape))
     m = dens * kept
     return float(m.sum()), float((m * u).sum()), float((m * w).sum())

@@ -1,8 +1,9 @@
 """Regularised learners (theory-erm.md): hinge (``svm``), ``logistic`` and square-loss (``ridge``).
 
 Each minimises ``sum_mu loss(y_mu, J . x_mu / sqrt(N)) + (lam / 2) |J|^2`` exactly (to ``tol``,
-with a certificate; :mod:`perceptron_pruning._erm_solvers`), and its theory is the saddle point of
-theory-erm.md (:mod:`perceptron_pruning._saddle_erm`).
+with a certificate; :mod:`perceptron_pruning._erm_solvers`), or with sample weights ``v_mu > 0``
+``sum_mu v_mu loss(...) + (lam / 2) |J|^2``, and its theory is the saddle point of theory-erm.md
+(:mod:`perceptron_pruning._saddle_erm`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class _Regularised(Learner):
     """Shared by the three regularised ERM learners (``loss`` is the class's)."""
 
     loss: ClassVar[str] = ""
+    weighted: ClassVar[bool] = True
 
     def __post_init__(self):
         object.__setattr__(self, "lam", check_real("lam", self.lam, low=0.0, high=LAM_MAX,
@@ -33,14 +35,29 @@ class _Regularised(Learner):
         object.__setattr__(self, "tol", check_real("tol", self.tol, low=0.0, high=1e-2,
                                                    low_open=True))
 
-    def fit(self, X, y) -> Fit:
-        """The exact minimiser ``J`` (this convention, not normalised); ``objective`` is the
-        training objective at ``J``; ``stats`` holds ``train_error`` (fraction of the training
-        examples with ``y J . x <= 0``).
+    def fit(self, X, y, *, sample_weight=None) -> Fit:
+        """The exact minimiser ``J`` (this convention, not normalised).
+
+        Parameters
+        ----------
+        X : array_like, shape (P, N)
+            Inputs.
+        y : array_like, shape (P,)
+            Labels in {-1, +1}.
+        sample_weight : array_like, shape (P,), optional
+            Weights ``v_mu``, finite and > 0, multiplying each example's loss (``None``: all 1).
+
+        Returns
+        -------
+        Fit
+            ``w = J`` (shape (N,)); ``objective`` is the (weighted) training objective at ``J``;
+            ``stats`` holds ``train_error``, the unweighted fraction of the training examples
+            with ``y J . x <= 0``.
         """
         from .._erm_solvers import solve
 
-        sol = solve(X, y, loss=self.loss, lam=self.lam, tol=self.tol)
+        sol = solve(X, y, loss=self.loss, lam=self.lam, tol=self.tol,
+                    sample_weight=sample_weight)
         return Fit(w=sol.w, objective=sol.objective, certificate=sol.certificate,
                    stats={"train_error": _train_error(X, y, sol.w)})
 

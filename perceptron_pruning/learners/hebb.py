@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -23,14 +24,33 @@ class Hebb(Learner):
     -----
     ``fit`` has no objective (NaN) and certificate 0 (it is exact). The theory is the closed
     form ``R = a / sqrt(a^2 + b^2 + 1 / alpha)``, ``a = E[y u]``, ``b = E[y w]`` over the kept
-    law, and ``norm^2 = |J|^2 / N = alpha^2 (a^2 + b^2) + alpha``.
+    law, and ``norm^2 = |J|^2 / N = alpha^2 (a^2 + b^2) + alpha``. With sample weights ``v``,
+    ``J = sum_mu v_mu y_mu x_mu / sqrt(N)`` (the ``lam -> infinity`` limit of weighted ridge).
     """
 
-    def fit(self, X, y) -> Fit:
-        """Hebb's ``J`` on ``(X, y)`` (the solvers' ``X^T y``, in this convention)."""
+    weighted: ClassVar[bool] = True
+
+    def fit(self, X, y, *, sample_weight=None) -> Fit:
+        """Hebb's ``J`` on ``(X, y)`` (the solvers' ``X^T (v y)``, in this convention).
+
+        Parameters
+        ----------
+        X : array_like, shape (P, N)
+            Inputs.
+        y : array_like, shape (P,)
+            Labels in {-1, +1}.
+        sample_weight : array_like, shape (P,), optional
+            Weights ``v_mu``, finite and > 0 (``None``: all 1).
+
+        Returns
+        -------
+        Fit
+            ``w = sum_mu v_mu y_mu x_mu / sqrt(N)`` (shape (N,)), ``objective`` NaN,
+            ``certificate`` 0, no stats.
+        """
         from .._erm_solvers import hebb
 
-        sol = hebb(X, y)
+        sol = hebb(X, y, sample_weight=sample_weight)
         return Fit(w=sol.w / math.sqrt(np.shape(X)[1]), objective=sol.objective,
                    certificate=sol.certificate, stats={})
 

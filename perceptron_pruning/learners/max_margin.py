@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,6 +34,10 @@ class MaxMargin(Learner):
     margin ``kappa`` of the unit student and ``n_support`` (a count). It raises ``ValueError``
     on data that are not separable.
 
+    ``fit`` accepts ``sample_weight`` (``weighted = True``) but ignores it after validation:
+    positive weights multiply the losses, not the hard constraints ``y h >= 1``, so the weighted
+    max-margin student (the ``lam -> 0`` limit of the weighted ``svm``) is the unweighted one.
+
     ``theory`` solves theory.md's saddle point on clean labels and reports ``kappa`` and
     ``alpha_support`` (support vectors per dimension). With label noise it solves the
     hard-constraint limit of theory-erm.md's saddle point (:mod:`perceptron_pruning._saddle_erm`),
@@ -40,10 +45,31 @@ class MaxMargin(Learner):
     separable.
     """
 
+    weighted: ClassVar[bool] = True
     tol: float = 1e-10
 
-    def fit(self, X, y) -> Fit:
-        """Exact max-margin student on ``(X, y)``; ``ValueError`` if not separable."""
+    def fit(self, X, y, *, sample_weight=None) -> Fit:
+        """Exact max-margin student on ``(X, y)``; ``ValueError`` if not separable.
+
+        Parameters
+        ----------
+        X : array_like, shape (P, N)
+            Inputs.
+        y : array_like, shape (P,)
+            Labels in {-1, +1}.
+        sample_weight : array_like, shape (P,), optional
+            Weights, finite and > 0: validated (``ValueError`` otherwise), then ignored, since
+            positive weights leave the hard-margin problem unchanged (see the class notes).
+
+        Returns
+        -------
+        Fit
+            See the class notes.
+        """
+        from .._erm_solvers import check_sample_weight
+
+        if np.ndim(X) == 2:  # otherwise max_margin reports the bad X
+            check_sample_weight(sample_weight, np.shape(X)[0])
         r = max_margin(X, y, tol=self.tol)
         J = r.w * (math.sqrt(np.shape(X)[1]) / r.kappa)
         return Fit(w=J, objective=0.5 * float(J @ J), certificate=r.duality_gap,
