@@ -87,8 +87,12 @@ def _columns(values, options) -> list:
     mislabelled).
     """
     hidden = {"residual"}
-    if not (options.get("flip") or options.get("teacher_noise")):
-        hidden |= {"eps_noisy", "frac_mislabelled_kept"}
+    noisy = (options.get("flip") or options.get("teacher_noise")
+             or options.get("link", "sign") != "sign")
+    if not noisy:
+        hidden.add("frac_mislabelled_kept")
+        if options.get("truth_cos", 1.0) == 1.0:  # else eps (truth) and eps_noisy differ
+            hidden.add("eps_noisy")
     learned = options.get("probe_alpha") is not None
     if not learned:  # a fixed probe's angle is the point's: it is in the header
         hidden.add("theta")
@@ -147,11 +151,33 @@ def _learner(args):
 
 
 def _noise(args) -> dict:
-    return {"flip": args.flip, "teacher_noise": args.teacher_noise}
+    """The label model's options (``ValueError`` naming the flags for a bad combination)."""
+    if args.link_scale is not None and args.link != "logistic":
+        raise ValueError(f"--link-scale applies to --link logistic only (its slope S > 0); got "
+                         f"--link {args.link}")
+    if args.link == "logistic" and args.link_scale is None:
+        raise ValueError("--link logistic needs --link-scale S, its slope S in (0, 1e8]: "
+                         "P(y = 1 | u) = 1 / (1 + exp(-S u))")
+    if args.teacher_noise and args.link != "sign":
+        raise ValueError(f"--teacher-noise applies to --link sign only (the sign link with "
+                         f"teacher noise is already the probit link); got --link {args.link}")
+    return {"flip": args.flip, "teacher_noise": args.teacher_noise, "link": args.link,
+            "link_scale": args.link_scale, "truth_cos": args.truth_cos,
+            "probe_truth_cos": args.probe_truth_cos}
 
 
 def _noise_note(d) -> str:
+    """The label model's options that differ from the defaults, e.g. ``, flip 0.1, link logistic
+    (scale 4), truth cos 0.9``.
+    """
     parts = [f"{k.replace('_', ' ')} {d[k]:g}" for k in ("flip", "teacher_noise") if d.get(k)]
+    if d.get("link", "sign") != "sign":
+        scale = f" (scale {d['link_scale']:g})" if d.get("link_scale") is not None else ""
+        parts.append(f"link {d['link']}{scale}")
+    if d.get("truth_cos", 1.0) != 1.0:
+        parts.append(f"truth cos {d['truth_cos']:g}")
+    if d.get("probe_truth_cos") is not None:
+        parts.append(f"probe truth cos {d['probe_truth_cos']:g}")
     return (", " + ", ".join(parts)) if parts else ""
 
 
@@ -473,7 +499,19 @@ def _add_point_args(p, *, with_n=True):
                    help="probability each label is flipped, 0 <= flip < 0.5 (default 0)")
     p.add_argument("--teacher-noise", type=float, default=0.0,
                    help="noise sigma >= 0 on the teacher field: y = sign(T.x + sigma xi) "
-                        "(default 0)")
+                        "(default 0; sign link only)")
+    p.add_argument("--link", choices=("sign", "logistic", "misspec2"), default="sign",
+                   help="label channel P(y = 1 | u) on the teacher field u, before the flips: "
+                        "sign (default), logistic (needs --link-scale) or misspec2 (Kolossov "
+                        "et al. 2024's piecewise-constant link)")
+    p.add_argument("--link-scale", type=float, default=None, metavar="S",
+                   help="slope S > 0 of the logistic link: P(y = 1 | u) = 1 / (1 + exp(-S u))")
+    p.add_argument("--truth-cos", type=float, default=1.0, metavar="C",
+                   help="cosine in [-1, 1] between the ground truth, which eps and R measure, "
+                        "and the teacher that generates the labels (default 1)")
+    p.add_argument("--probe-truth-cos", type=float, default=None, metavar="C",
+                   help="cosine between the probe and the ground truth (default "
+                        "cos(theta) * truth cos), within cos(theta +- arccos(truth cos))")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 

@@ -52,7 +52,8 @@ class ParetoFrontier:
 
 @renamed_theta
 def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
-                    learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0):
+                    learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0,
+                    link="sign", link_scale=None, truth_cos=1.0, probe_truth_cos=None):
     """Lower envelope over ``f`` of ``eps(alpha_prune)`` with the minimising ``f``.
 
     Parameters
@@ -70,6 +71,8 @@ def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
         :func:`~perceptron_pruning.theory.curve`.
     flip, teacher_noise : float, default 0
         Label noise, as in :func:`~perceptron_pruning.theory.curve`.
+    link, link_scale, truth_cos, probe_truth_cos : optional
+        Label channel and ground truth, as in :func:`~perceptron_pruning.theory.curve`.
 
     Returns
     -------
@@ -81,7 +84,8 @@ def pareto_frontier(alpha_prune_grid, f_grid, *, keep="hard", theta=0.0,
     fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
     if alpha.size == 0 or fs.size == 0:
         raise ValueError("alpha_prune_grid and f_grid must be non-empty")
-    pl = _plugins(learner, metric, flip, teacher_noise)
+    pl = _plugins(learner, metric, flip, teacher_noise, link, link_scale, truth_cos,
+                  probe_truth_cos)
     eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta=theta, **pl).eps
                      for f in fs])
     k = np.argmin(eps, axis=0)
@@ -124,7 +128,8 @@ class OptimalFrontier:
 
 @renamed_theta
 def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-margin",
-                     metric="margin", flip=0.0, teacher_noise=0.0, f_min=1e-3,
+                     metric="margin", flip=0.0, teacher_noise=0.0, link="sign",
+                     link_scale=None, truth_cos=1.0, probe_truth_cos=None, f_min=1e-3,
                      n_grid=25):
     """Pareto frontier with ``f`` optimised continuously, not picked from a grid.
 
@@ -145,6 +150,8 @@ def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-m
         As in :func:`~perceptron_pruning.theory.curve`.
     flip, teacher_noise : float, default 0
         Label noise, as in :func:`~perceptron_pruning.theory.curve`.
+    link, link_scale, truth_cos, probe_truth_cos : optional
+        Label channel and ground truth, as in :func:`~perceptron_pruning.theory.curve`.
     f_min : float, default 1e-3
         Smallest ``f`` allowed, in [1e-3, 1].
     n_grid : int, default 25
@@ -160,7 +167,8 @@ def optimal_frontier(alpha_prune_grid, *, keep="hard", theta=0.0, learner="max-m
     alpha = np.atleast_1d(np.asarray(alpha_prune_grid, dtype=float))
     if alpha.size == 0:
         raise ValueError("alpha_prune_grid must be non-empty")
-    pl = _plugins(learner, metric, flip, teacher_noise)
+    pl = _plugins(learner, metric, flip, teacher_noise, link, link_scale, truth_cos,
+                  probe_truth_cos)
     fs = np.geomspace(f_min, 1.0, max(3, int(n_grid)))
     eps = np.vstack([_th.curve(alpha, f=float(f), keep=keep, theta=theta, **pl).eps for f in fs])
     f_opt, e_opt = np.empty(alpha.size), np.empty(alpha.size)
@@ -227,7 +235,8 @@ class OptimalF:
 
 @renamed_theta
 def eps_vs_f(alpha_tot, f_grid, *, keep="hard", theta=0.0, learner="max-margin",
-             metric="margin", flip=0.0, teacher_noise=0.0):
+             metric="margin", flip=0.0, teacher_noise=0.0, link="sign",
+             link_scale=None, truth_cos=1.0, probe_truth_cos=None):
     """``eps`` at fixed ``alpha_tot`` along a grid of ``f``, each ``f`` solved on its own.
 
     Parameters
@@ -246,36 +255,50 @@ def eps_vs_f(alpha_tot, f_grid, *, keep="hard", theta=0.0, learner="max-margin",
         :func:`~perceptron_pruning.theory.curve`.
     flip, teacher_noise : float, default 0
         Label noise, as in :func:`~perceptron_pruning.theory.curve`.
+    link, link_scale, truth_cos, probe_truth_cos : optional
+        Label channel and ground truth, as in :func:`~perceptron_pruning.theory.curve`.
 
     Returns
     -------
     ndarray, shape (F,)
     """
     fs = np.atleast_1d(np.asarray(f_grid, dtype=float))
-    pl = _plugins(learner, metric, flip, teacher_noise)
+    pl = _plugins(learner, metric, flip, teacher_noise, link, link_scale, truth_cos,
+                  probe_truth_cos)
     return np.array([_th.solve(alpha_tot=alpha_tot, f=float(f), keep=keep, theta=theta,
                                **pl).eps for f in fs])
 
 
-def _plugins(learner, metric, flip, teacher_noise):
-    LabelNoise(flip=flip, teacher_noise=teacher_noise)  # validated before any solve
-    return {"learner": get_learner(learner), "metric": get_metric(metric), "flip": flip,
-            "teacher_noise": teacher_noise}
+_NOISE_KEYS = ("flip", "teacher_noise", "link", "link_scale", "truth_cos", "probe_truth_cos")
+
+
+def _plugins(learner, metric, flip, teacher_noise, link="sign", link_scale=None, truth_cos=1.0,
+             probe_truth_cos=None):
+    noise = dict(flip=flip, teacher_noise=teacher_noise, link=link, link_scale=link_scale,
+                 truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
+    LabelNoise(**noise)  # validated before any solve
+    return {"learner": get_learner(learner), "metric": get_metric(metric), **noise}
+
+
+def _noise(pl) -> LabelNoise:
+    return LabelNoise(**{k: pl[k] for k in _NOISE_KEYS})
 
 
 def _probe_and_share(theta, pl):
     """The probe's angle (a learned probe's predicted one) and the fraction of drawn examples a
     filtering metric leaves (1 for the others).
     """
-    noise = LabelNoise(flip=pl["flip"], teacher_noise=pl["teacher_noise"])
+    noise = _noise(pl)
     th = _th._probe_theta(pl["metric"], theta, noise)
     return th, pl["metric"].eligible_fraction(theta=th, noise=noise)
 
 
 def _all_data_eps(alpha_tot, pl):
-    """``eps`` with every drawn example (no pruning, no filter, so no probe either)."""
-    return _th.solve(alpha_tot=alpha_tot, f=1.0, learner=pl["learner"], flip=pl["flip"],
-                     teacher_noise=pl["teacher_noise"]).eps
+    """``eps`` with every drawn example (no pruning, no filter, so no probe either: its cosine
+    with the ground truth is moot, the unpruned student having ``rho = 0``).
+    """
+    noise = {k: pl[k] for k in _NOISE_KEYS if k != "probe_truth_cos"}
+    return _th.solve(alpha_tot=alpha_tot, f=1.0, learner=pl["learner"], **noise).eps
 
 
 def _optimal_one(alpha_tot, keep, theta, pl, f_min, n_grid, rtol):
@@ -301,7 +324,8 @@ def _optimal_one(alpha_tot, keep, theta, pl, f_min, n_grid, rtol):
 
 @renamed_theta
 def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric="margin",
-              flip=0.0, teacher_noise=0.0, f_min=None, n_grid=25, rtol=1e-9):
+              flip=0.0, teacher_noise=0.0, link="sign", link_scale=None, truth_cos=1.0,
+              probe_truth_cos=None, f_min=None, n_grid=25, rtol=1e-9):
     """The ``f`` minimising ``eps`` at fixed ``alpha_tot``, and which rule wins there.
 
     Parameters
@@ -317,6 +341,8 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
         :func:`~perceptron_pruning.theory.curve`.
     flip, teacher_noise : float, default 0
         Label noise, as in :func:`~perceptron_pruning.theory.curve`.
+    link, link_scale, truth_cos, probe_truth_cos : optional
+        Label channel and ground truth, as in :func:`~perceptron_pruning.theory.curve`.
     f_min : float, optional
         Smallest fraction considered (default ``max(1e-3, 1e-3 / alpha_tot)``, with a
         label-aware metric ``max(1e-3, 1e-3 / (p_agree alpha_tot))``).
@@ -334,7 +360,8 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
     theta = check_theta(theta)
     if keep not in ("best", "hard", "easy"):
         raise ValueError(f"keep must be one of best, hard, easy; got {keep!r}")
-    pl = _plugins(learner, metric, flip, teacher_noise)
+    pl = _plugins(learner, metric, flip, teacher_noise, link, link_scale, truth_cos,
+                  probe_truth_cos)
     th, share = _probe_and_share(theta, pl)
     # The smallest f whose alpha_prune = f share alpha_tot the theory covers.
     lowest = max(_th.F_MIN, _th.ALPHA_MIN / (alpha_tot * share))
@@ -360,7 +387,8 @@ def optimal_f(alpha_tot, *, keep="best", theta=0.0, learner="max-margin", metric
 
 @renamed_theta
 def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin",
-                      metric="margin", flip=0.0, teacher_noise=0.0, n_grid=25,
+                      metric="margin", flip=0.0, teacher_noise=0.0, link="sign",
+                      link_scale=None, truth_cos=1.0, probe_truth_cos=None, n_grid=25,
                       rtol=1e-6):
     """Smallest ``f`` at which pruning is no worse than keeping all the data.
 
@@ -385,6 +413,8 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
         :func:`~perceptron_pruning.theory.curve`.
     flip, teacher_noise : float, default 0
         Label noise, as in :func:`~perceptron_pruning.theory.curve`.
+    link, link_scale, truth_cos, probe_truth_cos : optional
+        Label channel and ground truth, as in :func:`~perceptron_pruning.theory.curve`.
     n_grid : int, default 25
         Scan resolution.
     rtol : float, default 1e-6
@@ -396,7 +426,8 @@ def smallest_useful_f(alpha_tot, *, keep="hard", theta=0.0, learner="max-margin"
     """
     alpha_tot = check_real("alpha_tot", alpha_tot, low=0.0, high=_th.ALPHA_MAX, low_open=True)
     rtol = check_real("rtol", rtol, low=0.0, high=1.0)
-    pl = _plugins(learner, metric, flip, teacher_noise)
+    pl = _plugins(learner, metric, flip, teacher_noise, link, link_scale, truth_cos,
+                  probe_truth_cos)
     share = _probe_and_share(theta, pl)[1]
     f_min = max(_th.F_MIN, _th.ALPHA_MIN / (alpha_tot * share))
     if f_min > 1.0:
@@ -466,7 +497,8 @@ class BudgetSplit:
 
 
 def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="max-margin",
-                 metric="margin", flip=0.0, teacher_noise=0.0, n_split=12, n_grid=15):
+                 metric="margin", flip=0.0, teacher_noise=0.0, link="sign",
+                 link_scale=None, truth_cos=1.0, n_split=12, n_grid=15):
     """Best split of a label budget between a learned probe and the data it prunes.
 
     A probe trained on ``probe_alpha`` examples per dimension prunes ``alpha_tot`` fresh ones
@@ -491,6 +523,9 @@ def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="ma
         ``label_aware``); its ``probe_alpha`` and ``probe_learner`` are set here.
     flip, teacher_noise : float, default 0
         Label noise of every example, the probe's included.
+    link, link_scale, truth_cos : optional
+        Label channel and ground truth, as in :func:`~perceptron_pruning.theory.curve` (a
+        learned probe's angle is an outcome: ``probe_truth_cos`` is ``cos(theta) truth_cos``).
     n_split : int, default 12
         Log-spaced scan of ``probe_alpha`` in ``[1e-2, 0.9] budget`` before a bounded
         refinement around the best.
@@ -506,16 +541,18 @@ def label_budget(budget, *, probe_learner="max-margin", keep="best", learner="ma
     budget = check_real("budget", budget, low=0.1, high=_th.ALPHA_MAX)
     n_split = int(check_real("n_split", n_split, low=3, high=200))
     pl = _plugins(learner, get_metric(metric, probe_alpha=budget / 2,
-                                      probe_learner=probe_learner), flip, teacher_noise)
-    pl["metric"].check_point(theta=0.0, noise=LabelNoise(flip=flip, teacher_noise=teacher_noise))
-    eps_all = _th.solve(alpha_prune=budget, f=1.0, learner=pl["learner"], flip=flip,
-                        teacher_noise=teacher_noise).eps
+                                      probe_learner=probe_learner), flip, teacher_noise, link,
+                  link_scale, truth_cos)
+    noise = _noise(pl)
+    pl["metric"].check_point(theta=0.0, noise=noise)
+    eps_all = _th.solve(alpha_prune=budget, f=1.0, learner=pl["learner"],
+                        **{k: pl[k] for k in _NOISE_KEYS}).eps
 
     @functools.cache  # the refinement's best split is not solved twice
     def at(a0):
         m = get_metric(pl["metric"], probe_alpha=a0)
         o = optimal_f(budget - a0, keep=keep, **{**pl, "metric": m}, n_grid=n_grid)
-        return o, m.probe_theta(LabelNoise(flip=flip, teacher_noise=teacher_noise))
+        return o, m.probe_theta(noise)
 
     a0s = np.geomspace(1e-2 * budget, 0.9 * budget, n_split)
     runs = [at(float(a)) for a in a0s]

@@ -81,8 +81,9 @@ class SimulationResult(Quantities):
     learner, metric : str
         The names of the plug-ins that ran.
     options : dict
-        Their hyper-parameters (for max-margin ``tol``) and the label noise (``flip``,
-        ``teacher_noise``); they are keys of :meth:`summary`.
+        Their hyper-parameters (for max-margin ``tol``) and the label model (``flip``,
+        ``teacher_noise``, ``link``, ``link_scale``, ``truth_cos``, ``probe_truth_cos``); they are
+        keys of :meth:`summary`.
     sampling : str
         How the data were drawn (``"fields"`` or ``"full"``).
     seeds : ndarray of uint64, shape (S,)

@@ -15,7 +15,8 @@ __all__ = ["SimulationResult", "Trial", "run_trial", "simulate"]
 
 @renamed_theta
 def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin",
-             metric="margin", flip=0.0, teacher_noise=0.0, seeds=8, seed=0, sampling="fields",
+             metric="margin", flip=0.0, teacher_noise=0.0, link="sign", link_scale=None,
+             truth_cos=1.0, probe_truth_cos=None, seeds=8, seed=0, sampling="fields",
              executor: Executor | None = None, progress=False) -> SimulationResult:
     """Simulate learning on pruned teacher-student data, over several seeds.
 
@@ -44,6 +45,17 @@ def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin
     teacher_noise : float, default 0
         Standard deviation ``sigma >= 0`` of the noise on the teacher field:
         ``y = sign(u + sigma xi)``.
+    link : {"sign", "logistic", "misspec2"} or PiecewiseLink, default "sign"
+        Label channel ``P(y = 1 | u)`` on the generator's (teacher's) field ``u``, before the
+        flips (:class:`~perceptron_pruning.noise.LabelNoise`).
+    link_scale : float, optional
+        Slope ``S`` in (0, 1e8] of the logistic link (required with it).
+    truth_cos : float, default 1
+        Cosine in [-1, 1] between the ground truth ``T*`` and the generator: ``eps`` and ``R``
+        are measured against ``T*``, ``eps_noisy`` on the generator's labels.
+    probe_truth_cos : float, optional
+        Cosine between the probe and ``T*`` (default ``cos(theta) truth_cos``); it must be
+        within ``cos(theta +- arccos(truth_cos))``.
     seeds : int, default 8
         Number of trials (replicates), in [1, 1e6].
     seed : int, default 0
@@ -67,7 +79,8 @@ def simulate(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margin
     seeds = check_int("seeds", seeds, minimum=1, maximum=MAX_REPLICATES)
     tasks = make_tasks(n=n, alpha_tot=alpha_tot, f=f, keep=keep, theta=theta, learner=learner,
                        metric=metric, replicates=seeds, seed=seed, sampling=sampling, flip=flip,
-                       teacher_noise=teacher_noise)
+                       teacher_noise=teacher_noise, link=link, link_scale=link_scale,
+                       truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
     if executor is None:
         workers = min(os.cpu_count() or 1, len(tasks))
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -162,7 +162,8 @@ def _axis(name, val):
 
 def make_tasks(*, n, alpha_tot, f=1.0, keep="hard", theta=0.0, learner="max-margin",
                metric="margin", replicates=8, seed=0, sampling="fields", flip=0.0,
-               teacher_noise=0.0):
+               teacher_noise=0.0, link="sign", link_scale=None, truth_cos=1.0,
+               probe_truth_cos=None):
     """Cartesian grid of validated tasks.
 
     Parameters
@@ -172,6 +173,11 @@ def make_tasks(*, n, alpha_tot, f=1.0, keep="hard", theta=0.0, learner="max-marg
         in degrees, learner and metric (registered names or instances), label flip probability
         and teacher noise (:class:`~perceptron_pruning.noise.LabelNoise`). Each must be
         non-empty; every point is validated.
+    link, link_scale, truth_cos, probe_truth_cos : scalar or sequence
+        Grid axes of the label channel and the ground truth
+        (:class:`~perceptron_pruning.noise.LabelNoise`; ``link`` a name or a
+        :class:`~perceptron_pruning.noise.PiecewiseLink`, ``link_scale`` and
+        ``probe_truth_cos`` may be None).
     replicates : int, default 8
         Trials per grid point, in [1, 1e6].
     seed : int, default 0
@@ -186,15 +192,18 @@ def make_tasks(*, n, alpha_tot, f=1.0, keep="hard", theta=0.0, learner="max-marg
     axes = [_axis(k, v) for k, v in (("n", n), ("alpha_tot", alpha_tot), ("f", f),
                                       ("keep", keep), ("theta", theta), ("learner", learner),
                                       ("metric", metric), ("flip", flip),
-                                      ("teacher_noise", teacher_noise))]
+                                      ("teacher_noise", teacher_noise), ("link", link),
+                                      ("link_scale", link_scale), ("truth_cos", truth_cos),
+                                      ("probe_truth_cos", probe_truth_cos))]
     replicates = check_int("replicates", replicates, minimum=1, maximum=MAX_REPLICATES)
     seed = check_int("seed", seed, minimum=0, maximum=2**128 - 1)
     seeds = _seeds(seed, replicates)
     tasks = []
-    for nn, at, ff, kk, th, le, me, fl, tn in itertools.product(*axes):
+    for nn, at, ff, kk, th, le, me, fl, tn, li, ls, tc, pc in itertools.product(*axes):
         first = make_task(nn, at, f=ff, keep=kk, theta=th, learner=le, metric=me,
                           replicate=0, seed=seeds[0], sampling=sampling, flip=fl,
-                          teacher_noise=tn)
+                          teacher_noise=tn, link=li, link_scale=ls, truth_cos=tc,
+                          probe_truth_cos=pc)
         tasks += [dataclasses.replace(first, replicate=r, seed=s) for r, s in enumerate(seeds)]
     return tasks
 

@@ -46,13 +46,14 @@ class TheoryPoint(Quantities):
     learner, metric : str
         The names of the plug-ins that produced the point.
     options : dict
-        Their hyper-parameters and the label noise (``flip``, ``teacher_noise``): JSON keys of
-        :meth:`to_dict`.
+        Their hyper-parameters and the label model (``flip``, ``teacher_noise``, ``link``,
+        ``link_scale``, ``truth_cos``, ``probe_truth_cos``): JSON keys of :meth:`to_dict`.
     values : dict of str to float
         The learner's quantities, also readable as attributes (``point.eps``). Every learner gives
-        ``R`` (teacher overlap), ``rho`` (overlap with the probe's direction orthogonal to the
-        teacher), ``norm`` (``|J| / sqrt(N)`` in the learner's convention), ``eps = arccos(R) / pi``
-        (error against the clean rule), ``eps_noisy`` (test error on noisy labels),
+        ``R`` (overlap with the ground truth: the teacher unless ``truth_cos < 1``), ``rho``
+        (overlap with the probe's direction orthogonal to the teacher), ``norm`` (``|J| /
+        sqrt(N)`` in the learner's convention), ``eps = arccos(R) / pi`` (error against the
+        ground truth's rule), ``eps_noisy`` (test error on fresh labels from the channel),
         ``frac_mislabelled_kept``, ``residual`` (largest absolute residual of its
         equations) and ``p_agree`` (fraction of drawn examples labelled with the sign of the
         probe field). Max-margin adds ``kappa`` (margin) and ``alpha_support`` (support vectors per
@@ -135,7 +136,8 @@ def _alpha_grid(alpha_prune, alpha_tot, f):
 
 @renamed_theta
 def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
-          learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0):
+          learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0, link="sign",
+          link_scale=None, truth_cos=1.0, probe_truth_cos=None):
     """Theory along a grid of ``alpha_prune`` (or ``alpha_tot``).
 
     Parameters
@@ -163,6 +165,23 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         Label flip probability ``eta`` in [0, 0.5).
     teacher_noise : float, default 0
         Teacher-field noise ``sigma >= 0`` (``y = sign(u + sigma xi)``, then the flips).
+    link : {"sign", "logistic", "misspec2"} or PiecewiseLink, default "sign"
+        Label channel ``P(y = 1 | u)`` on the generator's (teacher's) field, before the flips
+        (:class:`~perceptron_pruning.noise.LabelNoise`). The theory uses its symmetrisation
+        ``qbar(u) = (q(u) + 1 - q(-u)) / 2``, which gives the same law of ``y x``: exact for an
+        asymmetric channel too.
+    link_scale : float, optional
+        Slope ``S`` in (0, 1e8] of the logistic link (required with it, refused otherwise).
+    truth_cos : float, default 1
+        Cosine in [-1, 1] between the ground truth ``T*`` and the generator (Dohmatob et al.
+        2025). ``R`` and ``eps`` are then measured against ``T*``:
+        ``R_truth = truth_cos R + b rho`` from the learner's generator overlap ``R`` and
+        ``rho`` (as ``N -> infinity`` the student's part outside the generator/probe plane is
+        isotropic, so ``T*``'s third component ``c3`` contributes nothing); ``eps_noisy`` stays
+        the error on the generator's labels.
+    probe_truth_cos : float, optional
+        Cosine in [-1, 1] between the probe and ``T*``; default ``cos(theta) truth_cos``
+        (``b = 0``). Valid within ``cos(theta +- arccos(truth_cos))``.
 
     Returns
     -------
@@ -176,13 +195,15 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         The learner cannot answer at a point: for max-margin with label noise, ``alpha_prune``
         beyond the capacity where the kept data stop being separable (:func:`capacity`).
     """
-    f, keep, theta, learner, metric, noise = _resolve(f, keep, theta, learner, metric, flip,
-                                                      teacher_noise)
+    f, keep, theta, learner, metric, noise = _resolve(
+        f, keep, theta, learner, metric, flip, teacher_noise, link=link, link_scale=link_scale,
+        truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
     kept = f * metric.eligible_fraction(theta=theta, noise=noise)
     ap = _alpha_grid(alpha_prune, alpha_tot, kept)
     law = metric.kept_law(f=f, keep=keep, theta=theta, noise=noise)
     out = learner.theory(law, ap)
-    values = {k: np.asarray(v, dtype=float) for k, v in out.values.items()}
+    values = _to_truth({k: np.asarray(v, dtype=float) for k, v in out.values.items()}, noise,
+                       theta)
     values["p_agree"] = np.full(ap.size, noise.p_agree(probe_cos_sin(theta)[0]))
     return TheoryCurve(f=f, keep=keep, theta=theta, learner=learner.name, metric=metric.name,
                        options={**learner.options(), **metric.options(), **noise.options()},
@@ -190,12 +211,38 @@ def curve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
                        jumps=tuple(out.jumps))
 
 
-def _resolve(f, keep, theta, learner, metric, flip, teacher_noise):
+def _resolve(f, keep, theta, learner, metric, flip, teacher_noise, *, link="sign",
+             link_scale=None, truth_cos=1.0, probe_truth_cos=None):
     """Validate a point; a learned probe's angle is the one its learner's theory predicts."""
     f, keep, theta = _check_common(f, keep, theta)
     learner, metric = get_learner(learner), get_metric(metric)
-    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise)
-    return f, keep, _probe_theta(metric, theta, noise), learner, metric, noise
+    noise = LabelNoise(flip=flip, teacher_noise=teacher_noise, link=link, link_scale=link_scale,
+                       truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
+    theta = _probe_theta(metric, theta, noise)
+    _check_truth(noise, theta, metric)
+    return f, keep, theta, learner, metric, noise
+
+
+def _check_truth(noise, theta, metric):
+    """Validate the ground truth's cosines at the probe's angle (a ``ValueError`` naming them)."""
+    if noise.standard_truth and noise.probe_truth_cos is None:
+        return
+    if noise.probe_truth_cos is not None and getattr(metric, "probe_alpha", None) is not None:
+        raise ValueError("probe_truth_cos needs a fixed probe: a learned probe's angle is an "
+                         "outcome; leave probe_truth_cos at None (cos(theta) truth_cos)")
+    noise.truth_geometry(theta)
+
+
+def _to_truth(values, noise, theta):
+    """The learner's overlaps with the generator turned into ``R`` and ``eps`` against the
+    ground truth ``T* = (a, b, c3)`` in the basis (generator, probe's orthogonal direction, bulk):
+    ``R_truth = a R + b rho``, the bulk part of the student being isotropic as ``N -> infinity``.
+    """
+    if noise.standard_truth:
+        return values
+    a, b, _ = noise.truth_geometry(theta)
+    R = np.clip(a * values["R"] + b * values["rho"], -1.0, 1.0)
+    return {**values, "R": R, "eps": np.arccos(R) / np.pi}
 
 
 def _probe_theta(metric, theta, noise):
@@ -209,7 +256,8 @@ def _probe_theta(metric, theta, noise):
 
 @renamed_theta
 def solve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
-          learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0):
+          learner="max-margin", metric="margin", flip=0.0, teacher_noise=0.0, link="sign",
+          link_scale=None, truth_cos=1.0, probe_truth_cos=None):
     """Theory at one point.
 
     Parameters
@@ -218,7 +266,8 @@ def solve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         Examples seen per dimension, in [1e-3, 1e4].
     alpha_tot : float, optional
         Examples drawn per dimension, instead of ``alpha_prune``.
-    f, keep, theta, learner, metric, flip, teacher_noise
+    f, keep, theta, learner, metric, flip, teacher_noise, link, link_scale, truth_cos
+    probe_truth_cos
         As in :func:`curve`.
 
     Returns
@@ -229,12 +278,14 @@ def solve(alpha_prune=None, *, alpha_tot=None, f=1.0, keep="hard", theta=0.0,
         if v is not None and np.ndim(v) != 0:
             raise ValueError(f"{name} must be a single number for solve(); use curve() for grids")
     c = curve(alpha_prune, alpha_tot=alpha_tot, f=f, keep=keep, theta=theta, learner=learner,
-              metric=metric, flip=flip, teacher_noise=teacher_noise)
+              metric=metric, flip=flip, teacher_noise=teacher_noise, link=link,
+              link_scale=link_scale, truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
     return c.points()[0]
 
 
 @renamed_theta
-def capacity(*, f=1.0, keep="hard", theta=0.0, metric="margin", flip=0.0, teacher_noise=0.0):
+def capacity(*, f=1.0, keep="hard", theta=0.0, metric="margin", flip=0.0, teacher_noise=0.0,
+             link="sign", link_scale=None, truth_cos=1.0, probe_truth_cos=None):
     """Largest ``alpha_prune`` at which the kept examples are linearly separable (``N -> inf``).
 
     With clean labels the teacher separates every kept set: ``inf``. With label noise it is
@@ -244,8 +295,8 @@ def capacity(*, f=1.0, keep="hard", theta=0.0, metric="margin", flip=0.0, teache
 
     Parameters
     ----------
-    f, keep, theta, metric, flip, teacher_noise
-        As in :func:`curve`.
+    f, keep, theta, metric, flip, teacher_noise, link, link_scale, truth_cos, probe_truth_cos
+        As in :func:`curve` (the ground truth does not change separability).
 
     Returns
     -------
@@ -254,6 +305,7 @@ def capacity(*, f=1.0, keep="hard", theta=0.0, metric="margin", flip=0.0, teache
     """
     from ._saddle_erm import capacity as _capacity
 
-    f, keep, theta, _, metric, noise = _resolve(f, keep, theta, "hebb", metric, flip,
-                                                teacher_noise)
+    f, keep, theta, _, metric, noise = _resolve(
+        f, keep, theta, "hebb", metric, flip, teacher_noise, link=link, link_scale=link_scale,
+        truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
     return _capacity(metric.kept_law(f=f, keep=keep, theta=theta, noise=noise))

@@ -214,7 +214,7 @@ def _check_truth(noise, theta, n, metric):
     explicit ``probe_truth_cos`` for a learned probe (whose angle is an outcome), or a ``T*``
     leaving the teacher/probe plane in fewer than 3 dimensions.
     """
-    if noise.standard_truth:
+    if noise.standard_truth and noise.probe_truth_cos is None:
         return
     if noise.probe_truth_cos is not None and getattr(metric, "probe_alpha", None) is not None:
         raise ValueError("probe_truth_cos needs a fixed probe: a learned probe's angle is an "

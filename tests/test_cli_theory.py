@@ -16,7 +16,8 @@ from perceptron_pruning.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner", "metric", "tol",
-             "score", "lam", "flip", "teacher_noise", "R", "rho", "norm", "kappa", "eps",
+             "score", "lam", "flip", "teacher_noise", "link", "link_scale", "truth_cos",
+             "probe_truth_cos", "R", "rho", "norm", "kappa", "eps",
              "eps_noisy", "frac_mislabelled_kept", "alpha_support", "residual",
              "score_noise", "label_aware", "probe_alpha", "probe_learner", "p_agree"}
 HEADER = ["alpha_prune", "alpha_tot", "eps", "R", "rho", "norm", "kappa", "alpha_support"]

@@ -464,6 +464,7 @@ def test_grid_order_and_alpha_tot_parametrisation():
         pts[0].eps = 0.1  # frozen
     assert set(pts[0].to_dict()) == {"alpha_prune", "alpha_tot", "f", "keep", "theta", "learner",
                                      "metric", "tol", "score", "lam", "flip", "teacher_noise",
+                                     "link", "link_scale", "truth_cos", "probe_truth_cos",
                                      "R", "rho", "norm", "kappa", "eps", "eps_noisy",
                                      "frac_mislabelled_kept", "alpha_support", "residual",
                                      "score_noise", "label_aware", "probe_alpha",

@@ -51,9 +51,16 @@ def _half_mass_above(tau, c, s):
     return max(0.5 * float(ndtr(-tau)) + float(owens_t(tau, c / s)), 0.0)
 
 
+def _closed_form_labels(noise) -> bool:
+    """``p_correct`` is the constant ``1 - eta``: the sign link without teacher noise."""
+    return noise.link_name == "sign" and noise.teacher_noise == 0.0
+
+
 def _signed_mass(tau, keep, c, s, noise):
-    """Kept fraction of the signed score at threshold ``tau`` with label noise."""
-    if noise.teacher_noise == 0.0:
+    """Kept fraction of the signed score at threshold ``tau`` with label noise: closed form when
+    ``p_correct`` is constant (flips alone), else the kept law's quadrature (any channel).
+    """
+    if _closed_form_labels(noise):
         # Correct labels (prob 1 - eta) are kept where t < tau (hard), mislabelled ones where
         # -t < tau; on u >= 0, doubled by the symmetry.
         if keep == "hard":
@@ -91,7 +98,8 @@ def kept_threshold(f, keep, *, score="abs", theta=0.0, noise=CLEAN):
     solved to about 1e-15). At ``theta = 0``, ``y t = |u|`` and ``tau`` is the ``abs`` threshold.
     Returns ``inf`` (hard) or ``-inf`` (easy) at ``f = 1`` for ``theta > 0``. With label noise
     the mislabelled examples have ``y t = -sign(u) t``, and the kept fraction counts them:
-    closed form with flips alone, the kept law's quadrature with teacher noise.
+    closed form with flips alone, the kept law's quadrature with teacher noise or any other
+    label channel (:class:`~perceptron_pruning.noise.LabelNoise`).
 
     Both return NaN for keep random.
 
@@ -129,7 +137,7 @@ def kept_threshold(f, keep, *, score="abs", theta=0.0, noise=CLEAN):
         mass = _half_mass_below if keep == "hard" else _half_mass_above
         return float(brentq(lambda tau: mass(tau, c, s) - 0.5 * f, -40.0, 40.0,
                             xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
-    xtol = 1e-15 if noise.teacher_noise == 0.0 else 1e-12
+    xtol = 1e-15 if _closed_form_labels(noise) else 1e-12
     return float(brentq(lambda tau: _signed_mass(tau, keep, c, s, noise) - f, -12.0, 12.0,
                         xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=200))
 
@@ -140,12 +148,15 @@ _GL = leggauss(24)
 
 
 def _agree_prob(t, c, s, noise):
-    """``P(y = sign(t) | t)`` for probe field ``t >= 0``: ``u | t ~ N(c t, s^2)``, so
-    ``P(sign(u + sigma xi) = sign(t) | t) = Phi(c |t| / sqrt(s^2 + sigma^2))``, then the flips.
+    """``P(y = sign(t) | t)`` for probe field ``t >= 0``: ``u | t ~ N(c t, s^2)``, so it is the
+    channel's ``P(y = 1 | u)`` averaged over that normal (:meth:`LabelNoise.p_plus`; with the
+    sign link ``Phi(c |t| / sqrt(s^2 + sigma^2))``, then the flips).
     """
-    scale = math.hypot(s, noise.teacher_noise)
-    b = np.ones_like(t) if scale == 0.0 else ndtr(c * t / scale)
-    return (1.0 - noise.flip) * b + noise.flip * (1.0 - b)
+    if noise.link_name == "sign":
+        scale = math.hypot(s, noise.teacher_noise)
+        b = np.ones_like(t) if scale == 0.0 else ndtr(c * t / scale)
+        return (1.0 - noise.flip) * b + noise.flip * (1.0 - b)
+    return noise.p_plus(c * np.asarray(t, dtype=np.float64), s)
 
 
 def _t_cuts(tau, sigma, c, s, noise):
@@ -153,9 +164,15 @@ def _t_cuts(tau, sigma, c, s, noise):
     cuts = [0.0, _T_MAX]
     zs = (0.0,) if sigma == 0.0 else _Z_CUTS
     cuts += [abs(tau + z * sigma) for z in zs]
-    scale = math.hypot(s, noise.teacher_noise)
-    if c > 0.0 and scale > 0.0:  # the agreement probability turns on the scale scale / c
-        cuts += [k * scale / c for k in (0.5, 2.0, 5.0)]
+    if noise.link_name == "sign":
+        scale = math.hypot(s, noise.teacher_noise)
+        if c > 0.0 and scale > 0.0:  # the agreement probability turns on the scale scale / c
+            cuts += [k * scale / c for k in (0.5, 2.0, 5.0)]
+    elif c > 0.0:
+        # The agreement probability turns where c t crosses the link's levels (and 0), smoothed
+        # over the width s of u | t: at theta = 0 a piecewise link's jumps are cut exactly.
+        zs = (0.0,) if s == 0.0 else (-2.0, -0.5, 0.0, 0.5, 2.0)
+        cuts += [(lv + z * s) / c for lv in (0.0, *noise.u_levels()) for z in zs]
     return np.unique([x for x in cuts if 0.0 <= x <= _T_MAX])
 
 
@@ -323,6 +340,7 @@ class ProbeMargin(Metric):
         plus ``score_noise`` times a fresh normal, and ``+inf`` (filtered out) where a
         label-aware metric sees the label disagree with ``sign(t)``.
         """
+        self.check_keep(keep)
         if keep == "random":
             k = rng.random(fields.t.size)
         else:
@@ -369,6 +387,7 @@ class ProbeMargin(Metric):
         examples with ``t > 0`` and the mislabelled ones with ``t < 0``.
         """
         f, keep, theta = check_f(f), check_keep(keep), check_theta(theta)
+        self.check_keep(keep)
         c, s = probe_cos_sin(theta)
         elig = self.eligible_fraction(theta=theta, noise=noise)
         if keep == "random" or f == 1.0:
