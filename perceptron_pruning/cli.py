@@ -205,6 +205,16 @@ def _metric(args):
     from .registry import get_metric
 
     opts = _metric_options(args)
+    soft = {k: v for k in ("exponent", "score_scale", "reweight")
+            if (v := getattr(args, k, None)) is not None and v is not False}
+    if getattr(args, "keep", None) == "uncertainty":
+        # Bernoulli selection is the soft metric's; name it for the user unless they chose one.
+        name = "soft" if args.metric == "margin" else args.metric
+        return get_metric(name, **opts, **soft)
+    for k in soft:
+        flag = "--" + k.replace("_", "-")
+        raise ValueError(f"{flag} applies to --keep uncertainty only (Bernoulli selection by "
+                         f"pi = min(c [s'(S t)]^a, 1)); got --keep {args.keep}")
     if not opts:
         return args.metric
     metric = get_metric(args.metric, **opts)
@@ -250,6 +260,11 @@ def _score_note(options) -> str:
     if options.get("probe_alpha") is not None:
         parts.append(f"probe {options.get('probe_learner', 'max-margin')} on "
                      f"{options['probe_alpha']:g} examples/dim")
+    if options.get("exponent") is not None:
+        parts.append(f"exponent {options['exponent']:g}, score scale "
+                     f"{options['score_scale']:g}")
+    if options.get("reweight"):
+        parts.append("reweighted 1/pi")
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -491,7 +506,19 @@ def _add_point_args(p, *, with_n=True):
         p.add_argument("--n", type=_int_in(1, MAX_N), default=400,
                        help=f"input dimension N, 1..{MAX_N} (default 400)")
     p.add_argument("--f", type=float, default=1.0, help="fraction kept, 0 < f <= 1 (default 1)")
-    p.add_argument("--keep", default="hard", help="hard, easy or random (default hard)")
+    p.add_argument("--keep", default="hard",
+                   help="hard, easy, random or uncertainty (default hard); uncertainty keeps "
+                        "each example independently with probability pi = min(c [s'(S t)]^a, 1) "
+                        "(Kolossov et al. 2024; metric soft), c solved so that E[pi] = f")
+    p.add_argument("--exponent", type=float, default=None, metavar="A",
+                   help="--keep uncertainty's exponent a in [-1000, 1000]: a > 0 favours hard "
+                        "examples, a < 0 easy ones, a = 0 is random (default 1)")
+    p.add_argument("--score-scale", type=float, default=None, metavar="S",
+                   help="--keep uncertainty's surrogate scale S > 0: the logit is S t "
+                        "(default 1)")
+    p.add_argument("--reweight", action="store_true",
+                   help="with --keep uncertainty, weight each kept example's loss by 1/pi "
+                        "(importance reweighting)")
     p.add_argument("--theta", type=float, default=0.0,
                    help="probe angle to the teacher in degrees, 0..90 (default 0)")
     _add_plugin_args(p)

@@ -216,6 +216,7 @@ def _resolve(f, keep, theta, learner, metric, flip, teacher_noise, *, link="sign
     """Validate a point; a learned probe's angle is the one its learner's theory predicts."""
     f, keep, theta = _check_common(f, keep, theta)
     learner, metric = get_learner(learner), get_metric(metric)
+    metric.check_pairing(keep=keep, learner=learner)
     noise = LabelNoise(flip=flip, teacher_noise=teacher_noise, link=link, link_scale=link_scale,
                        truth_cos=truth_cos, probe_truth_cos=probe_truth_cos)
     theta = _probe_theta(metric, theta, noise)

@@ -185,6 +185,7 @@ def make_task(n, alpha_tot, *, f=1.0, keep="hard", theta=0.0, learner="max-margi
                          f"{alpha_tot:g}, n = {n}")
     if n == 1 and theta != 0.0:
         raise ValueError("theta must be 0 when n = 1 (no direction is orthogonal to the teacher)")
+    metric.check_pairing(keep=keep, learner=learner)
     metric.check_point(theta=theta, noise=noise)
     _check_truth(noise, theta, n, metric)
     p_tot = int(round(alpha_tot * n))

@@ -206,6 +206,12 @@ class Metric(Plugin):
             raise ValueError(f"keep must be one of {', '.join(self.keeps)} with metric "
                              f"{self.name!r}; got {keep!r}")
 
+    def check_pairing(self, *, keep, learner):
+        """Raise ``ValueError`` for a pruning rule or a learner the metric cannot work with
+        (default: :meth:`check_keep`).
+        """
+        self.check_keep(keep)
+
     def bernoulli(self, keep) -> bool:
         """Whether ``keep`` keeps each example independently (:meth:`draw`) instead of the
         ``round(f P_eligible)`` smallest keys (default False).

@@ -208,6 +208,13 @@ class SoftSelection(Metric):
             raise ValueError("reweight needs keep 'uncertainty' (importance weights 1/pi of a "
                              "soft selection); keep 'random' keeps a fixed count")
 
+    def check_pairing(self, *, keep, learner):
+        """:meth:`check_keep`, and with ``reweight`` a learner that takes loss weights."""
+        self.check_keep(keep)
+        if self.reweight and keep == "uncertainty" and not getattr(learner, "weighted", False):
+            raise ValueError(f"reweight needs a learner that takes loss weights (svm, logistic, "
+                             f"ridge, hebb, max-margin); learner {learner.name!r} does not")
+
     def bernoulli(self, keep) -> bool:
         """Whether ``keep`` draws each example independently (``"uncertainty"``)."""
         return keep == "uncertainty"
