@@ -13,6 +13,15 @@ Gaussian moments); the logistic loss takes Gauss-Hermite nodes in ``g`` and a ta
 proximal map (safeguarded Newton at each table point).
 
 Loss codes: 0 hinge, 1 logistic, 2 square, 3 hard constraint ``(1 - z)_+^2 / (2 V)``.
+
+Importance weights. When a kept example's loss carries a weight ``v`` (``v = 1 / pi`` for a
+Bernoulli selection that keeps it with probability ``pi``), the saddle point holds
+``v min_p [l(p) + (p - z)^2 / (2 v V)] = v M_{vV}(z)``: the same envelope with ``V`` replaced by
+``v V``, times ``v``. Its derivatives are ``d/dz = (z - P) / V`` and
+``d/dV = -(z - P)^2 / (2 V^2)`` with ``P`` the proximal map at ``v V`` (the factor ``v`` cancels
+the ``1 / (v V)`` of the unweighted derivatives), so every equation keeps its form with ``A``,
+``D``, ``C`` computed at ``v V`` node by node: :func:`averages_weighted`. The hard constraint is
+unchanged (``v (1 - z)_+^2 / (2 v V)`` is the same envelope), and positive weights leave it so.
 """
 
 from __future__ import annotations
@@ -171,11 +180,8 @@ def _logistic_gh(mu, s, T, lo, h, ghx, ghw):
 
 
 @numba.njit(cache=True)
-def _logistic_composite(mu, s, T, lo, h, kinks):
-    # Gauss-Legendre pieces in g between breakpoints at the soft kinks z_c (plus geometric
-    # steps of 0.5 to 32 on either side, in z: the kernel relaxes exponentially away from them)
-    # and at the Gaussian's shoulders. Gauss-Hermite alone cannot resolve a kink of width 1 in
-    # z, i.e. 1 / s in g, once s is large (relative error 1e-3 at s = 5).
+def _g_breaks(mu, s, kinks):
+    # Breakpoints in g of the composite rule, sorted (see _logistic_composite), and their count.
     bp = np.empty(5 + _KSTEPS.size * kinks.size)
     bp[0] = -_G_MAX
     bp[1] = -3.0
@@ -189,7 +195,16 @@ def _logistic_composite(mu, s, T, lo, h, kinks):
             if -_G_MAX < g < _G_MAX:
                 bp[nb] = g
                 nb += 1
-    bp = np.sort(bp[:nb])
+    return np.sort(bp[:nb]), nb
+
+
+@numba.njit(cache=True)
+def _logistic_composite(mu, s, T, lo, h, kinks):
+    # Gauss-Legendre pieces in g between breakpoints at the soft kinks z_c (plus geometric
+    # steps of 0.5 to 32 on either side, in z: the kernel relaxes exponentially away from them)
+    # and at the Gaussian's shoulders. Gauss-Hermite alone cannot resolve a kink of width 1 in
+    # z, i.e. 1 / s in g, once s is large (relative error 1e-3 at s = 5).
+    bp, nb = _g_breaks(mu, s, kinks)
     gap = 0.2 / s  # breakpoints closer than 0.2 in z (overlapping kinks) are merged
     A = 0.0
     D = 0.0
@@ -257,6 +272,142 @@ def averages(loss, yu, yw, wt, m, rho, s, V, ghx, ghw):
         return EA, ED, ECu, ECw
     for i in range(wt.size):
         A, D, C = _node(loss, m * yu[i] + rho * yw[i], s, V)
+        EA += wt[i] * A
+        ED += wt[i] * D
+        ECu += wt[i] * C * yu[i]
+        ECw += wt[i] * C * yw[i]
+    return EA, ED, ECu, ECw
+
+
+@numba.njit(cache=True)
+def _logistic_prox_halley(z, V, p):
+    """Logistic ``(P, P')`` at ``z`` from the guess ``p``, for points solved one by one.
+
+    Halley's iteration on ``F(P) = P - z - V sigma(-P)`` (cubic: from a tangent predictor's
+    error ~1e-3 two steps reach round-off), inside the bracket ``(z, min(z + V,
+    max(z, 0) + log(1 + V) + 1))`` (``F < 0`` at ``z``; ``F > 0`` at either upper end, the second
+    because ``V sigma(-P) < V e^{-P} < 1/e`` there), bisecting when a step leaves it or stalls:
+    plain Newton from a poor guess can cycle between a bracket end and a far point.
+    """
+    lo = z
+    hi = min(z + V, max(z, 0.0) + math.log1p(V) + 1.0)
+    if not (lo < p < hi):
+        p = 0.5 * (lo + hi)
+    dx_old = hi - lo
+    for _ in range(200):
+        sm = _sigm(p)
+        l2 = sm * (1.0 - sm)
+        f = p - z - V * sm
+        if f > 0.0:
+            hi = p
+        elif f < 0.0:
+            lo = p
+        else:
+            break
+        d1 = 1.0 + V * l2
+        d2 = V * l2 * (2.0 * sm - 1.0)  # F''
+        r = f / d1
+        den = 1.0 - 0.5 * r * d2 / d1
+        step = r / den if den > 0.5 else r
+        pn = p - step
+        if abs(step) <= 1e-6 * (1.0 + abs(p)):
+            # The error left after this step is ~step^3 (the ratios of F's second and third
+            # derivatives to F' are O(1)): accept it, before the bracket test (round-off can
+            # put it on an end), and move sigma(-P) to it by its Taylor series (error ~step^3
+            # too) instead of another exp.
+            sm = sm + l2 * step - 0.5 * l2 * (2.0 * sm - 1.0) * step * step
+            return pn, 1.0 / (1.0 + V * sm * (1.0 - sm))
+        if not (lo < pn < hi) or abs(step) > 0.5 * dx_old:
+            pn = 0.5 * (lo + hi)
+            dx_old = abs(pn - p)
+            p = pn
+            if hi - lo <= 1e-15 * (1.0 + abs(p)):
+                break
+            continue
+        dx_old = abs(step)
+        p = pn
+    sm = _sigm(p)
+    return p, 1.0 / (1.0 + V * sm * (1.0 - sm))
+
+
+@numba.njit(cache=True)
+def _prox_next(z, V, p, dp, dz):
+    """Logistic ``(P, P')`` at ``z`` from the map at ``z - dz`` (``P``, ``P'``): the tangent
+    predictor leaves an error ``~ dz^2 |P''|``.
+    """
+    return _logistic_prox_halley(z, V, p + dp * dz)
+
+
+@numba.njit(cache=True)
+def _logistic_gh_direct(mu, s, V, ghx, ghw):
+    # The proximal map solved at each Gauss-Hermite point (increasing z: warm starts).
+    A = 0.0
+    D = 0.0
+    C = 0.0
+    zp = mu + s * ghx[0]
+    p, dp = _logistic_prox_halley(zp, V, zp)
+    for k in range(ghx.size):
+        z = mu + s * ghx[k]
+        p, dp = _prox_next(z, V, p, dp, z - zp)
+        zp = z
+        A += ghw[k] * (p - z) * (p - z)
+        D += ghw[k] * (1.0 - dp)
+        C += ghw[k] * (p - z)
+    return A, D, C
+
+
+@numba.njit(cache=True)
+def _logistic_composite_direct(mu, s, V):
+    # _logistic_composite's rule, with this node's kinks and the proximal map solved at each
+    # point (the pieces and their Gauss-Legendre points come in increasing z: warm starts).
+    bp, nb = _g_breaks(mu, s, np.array([-V, 0.0, math.log1p(V)]))
+    gap = 0.2 / s
+    A = 0.0
+    D = 0.0
+    C = 0.0
+    zp = mu + s * bp[0]
+    p, dp = _logistic_prox_halley(zp, V, zp)
+    j0 = 0
+    for j in range(1, nb):
+        if bp[j] - bp[j0] < gap and j < nb - 1:
+            continue
+        half = 0.5 * (bp[j] - bp[j0])
+        mid = 0.5 * (bp[j] + bp[j0])
+        j0 = j
+        for k in range(_GL6_X.size):
+            g = mid + half * _GL6_X[k]
+            wg = half * _GL6_W[k] * _phi(g)
+            z = mu + s * g
+            p, dp = _prox_next(z, V, p, dp, z - zp)
+            zp = z
+            A += wg * (p - z) * (p - z)
+            D += wg * (1.0 - dp)
+            C += wg * (p - z)
+    return A, D, C
+
+
+@numba.njit(cache=True)
+def averages_weighted(loss, yu, yw, wt, vw, m, rho, s, V, ghx, ghw):
+    """:func:`averages` when node ``i``'s loss carries the weight ``vw[i] > 0``: its averages
+    are taken at ``V vw[i]`` (module docstring; the hard constraint, code 3, ignores ``vw``).
+
+    The logistic proximal map, which now differs from node to node, is solved (safeguarded
+    Newton, warm-started along increasing ``z``) at each quadrature point rather than
+    tabulated; the soft kinks of the composite rule are the node's own.
+    """
+    EA = 0.0
+    ED = 0.0
+    ECu = 0.0
+    ECw = 0.0
+    for i in range(wt.size):
+        mu = m * yu[i] + rho * yw[i]
+        if loss == 1:
+            if s <= _S_GH:
+                A, D, C = _logistic_gh_direct(mu, s, V * vw[i], ghx, ghw)
+            else:
+                A, D, C = _logistic_composite_direct(mu, s, V * vw[i])
+        else:
+            A, D, C = _node(loss, mu, s, V if loss == 3 else V * vw[i])
         EA += wt[i] * A
         ED += wt[i] * D
         ECu += wt[i] * C * yu[i]

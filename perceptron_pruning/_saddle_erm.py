@@ -24,6 +24,18 @@ example), and the equations for ``(m, rho, s)`` are the three others with ``lam 
 only below the capacity ``alpha_c = max over directions of s^2 / E[(-z)_+^2]``
 (:func:`capacity`): with clean labels ``alpha_c`` is infinite; with label noise beyond it the
 kept data are not separable and there is no max-margin student.
+
+Importance weights (a window with ``reweight``: :class:`~perceptron_pruning._law_nodes.LawNodes`
+``vw``). With losses ``v_mu l(y_mu h_mu)`` the envelope at a kept example is
+``min_h [v l(h) + (h - omega)^2 / (2 V)] = v M_{vV}(omega)``, whose ``omega``- and
+``V``-derivatives are ``(omega - P) / V`` and ``-(omega - P)^2 / (2 V^2)`` with ``P`` the proximal
+map at ``v V``: exactly the unweighted ones with ``P`` evaluated at ``v V``. Redoing the four
+derivatives above with them (``d/dtau``: ``beta^2 V^2 = alpha E[(P - z)^2]``; ``d/dbeta`` then
+``tau = s``; ``d/ds`` by Stein; ``d/dm``, ``d/drho``) gives the same four equations, with ``A``,
+``D``, ``C`` averaged node by node at ``v V`` (``_erm_theory_kernels.averages_weighted``). A
+constant ``v`` is the unweighted problem at ``lam / v``. At small ``alpha`` every example is
+orthogonal to the others and its field is ``P_v(0)``, the proximal point of 0 at ``v / lam``:
+``J = sum P_v(0) y x / sqrt(N)``, the Hebb-like start (:meth:`_Problem.start`).
 """
 
 from __future__ import annotations
@@ -58,9 +70,14 @@ class _Problem:
         nd = self.nodes
         self.a = float(nd.wt @ nd.yu) / nd.mass
         self.b = 0.0 if self.planar else float(nd.wt @ nd.yw) / nd.mass
+        self.weighted = nd.vw is not None and self.code != 3  # (positive weights: no effect)
+        self.v_typ = _typical(nd.vw, nd.wt) if self.weighted else (1.0,)
 
     def avg(self, m, rho, s, V):
         nd = self.nodes
+        if self.weighted:
+            return _k.averages_weighted(self.code, nd.yu, nd.yw, nd.wt, nd.vw, m, rho, s, V,
+                                        _GH_X, _GH_W)
         return _k.averages(self.code, nd.yu, nd.yw, nd.wt, m, rho, s, V, _GH_X, _GH_W)
 
     def unpack(self, x):
@@ -93,9 +110,16 @@ class _Problem:
     def start(self, alpha):
         """The small-``alpha`` solution: Hebb's direction, ``lam V = 1``, and every training
         field at the proximal point of 0, ``P0 = P(0)`` (for the hinge and the hard constraint
-        ``P0 = 1``): ``m = alpha E[y u] P0``, ``s^2 = alpha P0^2``.
+        ``P0 = 1``): ``m = alpha E[y u] P0``, ``s^2 = alpha P0^2``. With loss weights ``P0``
+        is the node's own (proximal map at ``v V``): ``m = alpha E[P0 y u]``,
+        ``rho = alpha E[P0 y w]``, ``s^2 = alpha E[P0^2]``.
         """
         V = 1.0 if self.code == 3 else 1.0 / self.lam
+        if self.weighted:
+            # C = P0 - z and A = (P0 - z)^2 at z ~ 0: the averages are E[P0 y u], E[P0^2], ...
+            EA, _, ECu, ECw = self.avg(0.0, 0.0, 1e-9, V)
+            return self.pack(alpha * ECu, 0.0 if self.planar else alpha * ECw,
+                             math.sqrt(alpha * EA), V)
         p0 = 1.0 if self.code == 3 else math.sqrt(self.avg(0.0, 0.0, 1e-9, V)[0])
         return self.pack(alpha * self.a * p0, alpha * self.b * p0, math.sqrt(alpha) * p0, V)
 
@@ -108,6 +132,10 @@ class _Problem:
         Gaussian's scale: width ``w / M`` with ``w = s`` (``max(s, 1)`` for the logistic) and
         ``M = |(m, rho)|``. Then the quadrature is rebuilt with that direction as its outer
         coordinate and breakpoints around every kink.
+
+        With loss weights the kinks at ``-V v``, ``log(1 + V v)`` (logistic) and ``1 - V v``
+        (hinge) move from node to node; breakpoints go around them for the typical weights
+        (:func:`_typical`: exact for a window of a few levels, a compromise otherwise).
         """
         m, rho, s, V = self.unpack(x)
         M = math.hypot(m, rho)
@@ -116,9 +144,10 @@ class _Problem:
         if self.code == 1:
             # Soft kinks: the base rule resolves them down to a quarter of the Gaussian's
             # scale (measured: 5e-11 in eps at lam = 0.1, 2e-7 at lam = 1e-3 without refining).
-            kinks, w, sharp = (-V, 0.0, math.log1p(V)), max(s, 1.0), 0.25
+            kinks = (0.0,) + tuple(k for v in self.v_typ for k in (-V * v, math.log1p(V * v)))
+            w, sharp = max(s, 1.0), 0.25
         elif self.code == 0:
-            kinks, w, sharp = (1.0, 1.0 - V), s, 1.0
+            kinks, w, sharp = (1.0,) + tuple(1.0 - V * v for v in self.v_typ), s, 1.0
         else:
             kinks, w, sharp = (1.0,), s, 1.0
         if w / M >= sharp:
@@ -151,6 +180,20 @@ class _Problem:
                 break
         res = np.abs(self.residual(x, alpha)).max()
         return x, res
+
+
+def _typical(vw, wt):
+    """Loss weights around which :meth:`_Problem.refine` places breakpoints: the 10%, 50% and
+    90% quantiles of ``vw`` under the kept law, distinct to 1e-3 relative.
+    """
+    order = np.argsort(vw)
+    cdf = np.cumsum(wt[order]) / wt.sum()
+    q = vw[order][np.minimum(np.searchsorted(cdf, (0.1, 0.5, 0.9)), vw.size - 1)]
+    out = [float(q[0])]
+    for v in q[1:]:
+        if v > out[-1] * (1.0 + 1e-3):
+            out.append(float(v))
+    return tuple(out)
 
 
 def capacity(law) -> float:
@@ -276,14 +319,23 @@ def solve_curve(law, alpha, *, loss, lam):
 def hebb_curve(law, alpha):
     """Hebb's rule ``J = sum y x / sqrt(N)`` in closed form: ``R = a / sqrt(a^2 + b^2 + 1/alpha)``
     with ``a = E[y u]``, ``b = E[y w]``; ``norm^2 = alpha^2 (a^2 + b^2) + alpha``.
+
+    With loss weights ``v`` (a reweighting window) ``J = sum v y x / sqrt(N)``:
+    its overlaps with the teacher and with the probe's orthogonal direction tend to
+    ``alpha a`` and ``alpha b`` with ``a = E[v y u]``,
+    ``b = E[v y w]``, and the ``N - 2`` other directions add ``alpha E[v^2]`` to ``|J|^2 / N``
+    (the cross terms between examples average out), so
+    ``R = a / sqrt(a^2 + b^2 + E[v^2] / alpha)``.
     """
     alpha = np.asarray(alpha, dtype=float)
     nd = law_nodes(law)
-    a = float(nd.wt @ nd.yu) / nd.mass
-    b = 0.0 if law.symmetric else float(nd.wt @ nd.yw) / nd.mass
-    den = np.sqrt(a * a + b * b + 1.0 / alpha)
+    v = np.ones(nd.wt.size) if nd.vw is None else nd.vw
+    a = float(nd.wt @ (v * nd.yu)) / nd.mass
+    b = 0.0 if law.symmetric else float(nd.wt @ (v * nd.yw)) / nd.mass
+    q = 1.0 if nd.vw is None else float(nd.wt @ (v * v)) / nd.mass
+    den = np.sqrt(a * a + b * b + q / alpha)
     R = a / den
-    return {"R": R, "rho": b / den, "norm": np.sqrt(alpha ** 2 * (a * a + b * b) + alpha),
+    return {"R": R, "rho": b / den, "norm": np.sqrt(alpha ** 2 * (a * a + b * b) + alpha * q),
             "eps": np.arccos(np.clip(R, -1.0, 1.0)) / np.pi, "eps_noisy": law.noise.eps_noisy(R),
             "frac_mislabelled_kept": np.full(alpha.size, nd.frac_wrong),
             "residual": np.zeros(alpha.size)}, ()
