@@ -46,7 +46,7 @@ import numpy as np
 from scipy.optimize import minimize, root
 
 from . import _erm_theory_kernels as _k
-from ._law_nodes import R_MAX, law_nodes
+from ._law_nodes import R_MAX, LawNodes, law_nodes
 from ._saddle_maxmargin import TheoryError
 
 __all__ = ["LOSSES", "capacity", "hebb_curve", "solve_curve"]
@@ -61,17 +61,21 @@ _RATIO = 4.0  # largest step of the continuation in alpha (halved on failure)
 class _Problem:
     def __init__(self, law, loss, lam):
         self.law = law
-        self.base = self.nodes = law_nodes(law)
+        self.planar = law.symmetric
+        self.base = self.nodes = self._nodes()
         if not self.nodes.mass > 0.5:  # a metric's law must be normalised
             raise ValueError(f"the kept law has mass {self.nodes.mass:g}, not 1")
         self.noise = law.noise
         self.loss, self.code, self.lam = loss, LOSSES[loss], lam
-        self.planar = law.symmetric
         nd = self.nodes
         self.a = float(nd.wt @ nd.yu) / nd.mass
         self.b = 0.0 if self.planar else float(nd.wt @ nd.yw) / nd.mass
         self.weighted = nd.vw is not None and self.code != 3  # (positive weights: no effect)
         self.v_typ = _typical(nd.vw, nd.wt) if self.weighted else (1.0,)
+
+    def _nodes(self, **kw):
+        nd = law_nodes(self.law, **kw)
+        return _merge_planar(nd) if self.planar else nd
 
     def avg(self, m, rho, s, V):
         nd = self.nodes
@@ -155,7 +159,7 @@ class _Problem:
         breaks = np.unique([(c + k * w) / M for c in kinks for k in _KINK_STEPS])
         breaks = breaks[np.abs(breaks) < R_MAX]
         keep = np.append(True, np.diff(breaks) > 0.3 * w / M)  # merge near-duplicates
-        return law_nodes(self.law, direction=(m / M, rho / M), p_breaks=breaks[keep])
+        return self._nodes(direction=(m / M, rho / M), p_breaks=breaks[keep])
 
     def _scales(self, x):
         m, rho, s, V = self.unpack(x)
@@ -194,6 +198,24 @@ def _typical(vw, wt):
         if v > out[-1] * (1.0 + 1e-3):
             out.append(float(v))
     return tuple(out)
+
+
+def _merge_planar(nd):
+    """Nodes of an even law with equal ``yu`` (and loss weight and label) merged into one.
+
+    When the law is even in ``w`` the student's ``rho`` is 0, so every average depends on a
+    node through ``yu`` (and its loss weight) alone. A rule whose outer coordinate is the
+    teacher's field (a strip of ``t = u``, the whole plane) repeats each ``yu`` at all its
+    inner nodes: merging them divides the kernels' work by the inner order, exactly.
+    """
+    vw = np.zeros(nd.yu.size) if nd.vw is None else nd.vw
+    key = np.stack([nd.yu, vw, nd.wrong.astype(float)])
+    uniq, inv = np.unique(key, axis=1, return_inverse=True)
+    if uniq.shape[1] == nd.yu.size:
+        return nd
+    wt = np.bincount(inv.ravel(), weights=nd.wt, minlength=uniq.shape[1])
+    return LawNodes(yu=uniq[0], yw=np.zeros(uniq.shape[1]), wt=wt, wrong=uniq[2] > 0.5,
+                    vw=None if nd.vw is None else uniq[1])
 
 
 def capacity(law) -> float:

@@ -195,3 +195,69 @@ def test_bad_combinations():
 def test_registered_and_documented():
     assert "soft" in metric_names()
     assert isinstance(soft(), SoftSelection)
+
+
+# -- importance reweighting ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("learner", ["svm", "logistic", "ridge"])
+def test_reweighting_at_a0_is_the_unweighted_fit_at_lam_times_f(learner):
+    """At ``a = 0``, ``pi = f``: ``sum (1/f) loss + lam/2 |J|^2 = (1/f) (sum loss + f lam/2
+    |J|^2)``, the unweighted fit at ``lam f`` in this package's convention (sum of losses).
+    (Kolossov et al. normalise the unweighted objective by the kept count instead of the pool,
+    for which the same statement reads "at lam / f" of theirs.)
+    """
+    f, lam = 0.3, 1.0
+    rw = soft(exponent=0.0, reweight=True)
+    plain = soft(exponent=0.0)
+    a = theory.solve(alpha_tot=6, f=f, keep="uncertainty", metric=rw,
+                     learner=pp.get_learner(learner, lam=lam))
+    b = theory.solve(alpha_tot=6, f=f, keep="uncertainty", metric=plain,
+                     learner=pp.get_learner(learner, lam=lam * f))
+    c = theory.solve(alpha_tot=6, f=f, keep="uncertainty", metric=plain,
+                     learner=pp.get_learner(learner, lam=lam))
+    assert a.eps == pytest.approx(b.eps, rel=1e-8) and a.norm == pytest.approx(b.norm, rel=1e-8)
+    assert abs(a.norm - c.norm) > 1e-2 * c.norm  # the weights matter: not the fit at lam
+    # Simulation: the same kept examples (the draw does not depend on the weights).
+    sa = pp.simulate(200, 6, f=f, keep="uncertainty", metric=rw, seeds=3,
+                     learner=pp.get_learner(learner, lam=lam))
+    sb = pp.simulate(200, 6, f=f, keep="uncertainty", metric=plain, seeds=3,
+                     learner=pp.get_learner(learner, lam=lam * f))
+    np.testing.assert_allclose(sa.R, sb.R, rtol=1e-7)
+    assert np.array_equal(sa.alpha_prune, sb.alpha_prune)
+
+
+_RW_GRID = [("logistic", -1.0, 5.0, 0.0), ("logistic", 1.0, 5.0, 0.0), ("svm", 2.0, 1.0, 10.0),
+            ("ridge", -1.0, 1.0, 20.0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner,a,S,th", _RW_GRID)
+def test_reweighted_theory_matches_simulation(learner, a, S, th):
+    m = soft(exponent=a, score_scale=S, reweight=True)
+    L = pp.get_learner(learner, lam=0.05)
+    res = pp.simulate(N, 4, f=0.3, keep="uncertainty", theta=th, metric=m, learner=L,
+                      flip=0.05, seeds=12, seed=21)
+    th_eps = theory.solve(alpha_prune=res.alpha_prune_mean, f=0.3, keep="uncertainty",
+                          theta=th, metric=m, learner=L, flip=0.05).eps
+    assert abs(res.eps_mean - th_eps) < 4 * res.eps_sem + 1.0 / N
+
+
+def test_reweighting_needs_a_weighted_learner():
+    from dataclasses import dataclass
+
+    from perceptron_pruning.learners import Fit, Learner
+    from perceptron_pruning.registry import register_learner
+
+    @register_learner("soft-test-unweighted")
+    @dataclass(frozen=True)
+    class Unweighted(Learner):  # a plug-in without sample weights
+        def fit(self, X, y):
+            return Fit(w=X.T @ y, objective=0.0, certificate=0.0)
+
+    for call in (lambda: make_task(50, 2, f=0.5, keep="uncertainty",
+                                   metric=soft(reweight=True), learner=Unweighted()),
+                 lambda: theory.solve(alpha_tot=2, f=0.5, keep="uncertainty",
+                                      metric=soft(reweight=True), learner=Unweighted())):
+        with pytest.raises(ValueError, match="reweight needs a learner that takes loss"):
+            call()

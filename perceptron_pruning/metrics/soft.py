@@ -310,7 +310,8 @@ def _cuts(metric, log_c):
     kinks = _kinks(metric, log_c)
     rate = abs(metric.exponent) * metric.score_scale if metric.pi is None else 2.0
     near = [k + sgn * d / rate for k in kinks for sgn in (-1.0, 1.0)
-            for d in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0) if rate * h > 8.0 and d / rate < h]
+            for d in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+            if rate * h > 8.0 and d / rate < h]
     return sorted({0.0, _T_MAX, *grid.tolist(), *kinks,
                    *(x for x in near if 0.0 < x < _T_MAX)})
 
