@@ -15,9 +15,9 @@ import threading
 
 import numpy as np
 
-from ._validation import KEEP_RULES
 from .explore_view import (  # noqa: F401 - re-exported: the public face of the explorer
     ALPHA_GRID,
+    KEEP_RULES,
     LIMITS,
     MAX_F_VALUES,
     SEPARABLE_ONLY,

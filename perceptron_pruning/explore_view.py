@@ -21,11 +21,15 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from ._validation import KEEP_RULES, check_int, check_real
+from ._validation import check_int, check_real
 from .metrics.margin import SCORES
 
-__all__ = ["ALPHA_GRID", "LIMITS", "MAX_F_VALUES", "OPTIONAL_CONTROLS", "SEPARABLE_ONLY",
-           "ViewState", "check_state", "eligible_fraction", "eps_at_budget", "kept_picture",
+# The explorer's rules: the deterministic ones of the margin metric (soft selection, keep
+# "uncertainty", has its own metric and options and is not among its controls).
+KEEP_RULES = ("hard", "easy", "random")
+
+__all__ = ["ALPHA_GRID", "KEEP_RULES", "LIMITS", "MAX_F_VALUES", "OPTIONAL_CONTROLS",
+           "SEPARABLE_ONLY", "ViewState", "check_state", "eligible_fraction", "eps_at_budget", "kept_picture",
            "learner_of", "learning_curves", "metric_of", "parse_bool", "parse_f", "parse_state",
            "shown_controls", "simulation_plan", "takes_option", "takes_score", "to_query",
            "view_csv"]

@@ -379,13 +379,14 @@ def _pyplot():
 
 def _panels(plt, axes, n, figsize):
     """The caller's ``n`` axes and their figure, or a new figure with ``n`` panels in a row
-    (``n = 4``: a 2 x 2 grid). Call inside the style context.
+    (``n = 4`` or 6: a grid of two columns). Call inside the style context.
     """
     if axes is None:
         fig = plt.figure(figsize=figsize)
         if n == 1:
             return fig, [fig.add_subplot(111)]
-        return fig, list(np.ravel(fig.subplots(2, 2) if n == 4 else fig.subplots(1, n)))
+        grid = fig.subplots(n // 2, 2) if n in (4, 6) else fig.subplots(1, n)
+        return fig, list(np.ravel(grid))
     axs = _axes_list(axes, n)
     return axs[0].figure, axs
 
@@ -1728,6 +1729,8 @@ def plot_metrics(data, *, axes=None):
     return fig
 
 
+from .peers import compute_peers, plot_peers  # noqa: E402 - it draws with the helpers above
+
 FIGURES = {
     "keep_hard": (compute_keep_hard, plot_learning_curves),
     "keep_easy": (compute_keep_easy, plot_learning_curves),
@@ -1738,6 +1741,7 @@ FIGURES = {
     "learners": (compute_learners, plot_learners),
     "label_noise": (compute_label_noise, plot_label_noise),
     "metrics": (compute_metrics, plot_metrics),
+    "peers": (compute_peers, plot_peers),
 }
 
 

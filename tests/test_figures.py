@@ -21,7 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 # Data panel drawn in each axes of a figure, in ``fig.axes`` order (colour bars come last).
 PANELS = {"keep_hard": "a", "keep_easy": "a", "easy_vs_hard": "ab", "imperfect_metric": "abcd",
           "scaling": "aa", "finite_size": "abc", "learners": "abcd", "label_noise": "abcd",
-          "metrics": "abcd"}
+          "metrics": "abcd", "peers": "abcdef"}
 
 
 @pytest.fixture(scope="module")
