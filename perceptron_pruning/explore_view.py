@@ -29,7 +29,8 @@ from .metrics.margin import SCORES
 KEEP_RULES = ("hard", "easy", "random")
 
 __all__ = ["ALPHA_GRID", "KEEP_RULES", "LIMITS", "MAX_F_VALUES", "OPTIONAL_CONTROLS",
-           "SEPARABLE_ONLY", "ViewState", "check_state", "eligible_fraction", "eps_at_budget", "kept_picture",
+           "SEPARABLE_ONLY", "ViewState", "check_state", "eligible_fraction", "eps_at_budget",
+           "kept_picture",
            "learner_of", "learning_curves", "metric_of", "parse_bool", "parse_f", "parse_state",
            "shown_controls", "simulation_plan", "takes_option", "takes_score", "to_query",
            "view_csv"]
