@@ -10,9 +10,10 @@ is normal to the region's first line off the origin (for the margin metric, the 
 itself), so a thin band is one short interval of ``p`` and the rule stays accurate however small
 ``f`` is. Between consecutive breakpoints in ``p`` the ends of the inner interval of ``q`` are
 linear in ``p``, so the rule converges geometrically. The Gaussian is cut at ``|p|, |q| <= R_MAX``
-(mass beyond: ``< 1e-18``). With teacher noise the label probability varies on the scale
-``sigma`` in ``u``; the inner intervals are split where they cross ``u = sigma / 2, 2 sigma,
-5 sigma`` so the rule resolves it.
+(mass beyond: ``< 1e-18``). With teacher noise or a label channel the label probability varies
+on its own scale in ``u`` (``LabelNoise.u_levels``: ``sigma / 2, 2 sigma, ...`` for teacher
+noise, ``k / S`` for the logistic link, the breaks of a piecewise one); the pieces are split
+where they cross those levels so the rule resolves it.
 
 The nodes carry the labels: a region of label 0 yields each node twice, once correctly labelled
 (``y = +1`` on ``u >= 0``, weight ``p_correct(u)``) and once mislabelled (``y = -1``, weight

@@ -103,15 +103,17 @@ class Trial:
     task : Task
         What ran.
     values : dict of str to float or int
-        Per-trial quantities: ``eps = arccos(R) / pi`` (error against the clean rule), ``R``
-        (teacher overlap of the student's direction), ``rho`` (overlap with the probe's
-        direction orthogonal to the teacher), ``norm = |J| / sqrt(N)`` (in the learner's
-        convention), ``eps_noisy`` (test error on fresh noisy labels, exact given ``R``),
+        Per-trial quantities: ``eps = arccos(R) / pi`` (error against the clean rule of the
+        ground truth), ``R`` (overlap of the student's direction with the ground truth: the
+        teacher, unless ``truth_cos < 1``), ``rho`` (overlap with the probe's direction
+        orthogonal to the teacher), ``norm = |J| / sqrt(N)`` (in the learner's convention),
+        ``eps_noisy`` (test error on fresh labels from the teacher's channel),
         ``frac_mislabelled_kept`` (fraction of kept examples labelled against ``sign(T . x)``),
         ``theta`` (the probe's angle in degrees: the task's, or what a learned probe achieved),
         ``p_agree`` (fraction of drawn examples labelled with the sign of the probe field),
         ``alpha_prune`` (examples kept per dimension: ``round(f P_tot) / N``, or with a metric
-        that filters examples out ``round(f P_eligible) / N``), and the learner's own
+        that filters examples out ``round(f P_eligible) / N``, or the number a Bernoulli
+        selection kept over ``N``), and the learner's own
         (max-margin: ``kappa``, ``n_support``).
     """
 
