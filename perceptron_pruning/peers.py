@@ -133,8 +133,10 @@ def _kolossov_panels(cfg, runner, rows, notes):
                 kw = kolossov(exponent=a, reweight=rw)
                 eps = _th.solve(f=g, **kw).eps
                 th[(a, rw, g)] = eps
-                rows.append(_row(panel, "theory", g, eps, exponent=a, reweight=rw,
-                                 lam=KOLOSSOV_LAM, n=math.inf))
+                for pn in (panel, "b") if (not rw and a in (-1.0, 1.0)) else (panel,):
+                    # (b) draws the plain a = +-1 lines again, beside the reweighted ones.
+                    rows.append(_row(pn, "theory", g, eps, exponent=a, reweight=rw,
+                                     lam=KOLOSSOV_LAM, n=math.inf))
                 if a in (-1.0, 0.0, 1.0) and g in g_sim:
                     grids.append({"f": g, **kw})
     # Their published theory, for the overlay and the notes.
@@ -162,6 +164,8 @@ def _kolossov_panels(cfg, runner, rows, notes):
         r["panel"] = "b" if r["reweight"] else "a"
     rows += sims
     notes.update(_gap_notes([r for r in rows if r["panel"] in "ab"], "ab_"))
+    rows += [{**r, "panel": "b"} for r in sims
+             if not r["reweight"] and r["exponent"] in (-1.0, 1.0)]
 
 
 def _dohmatob_panels(cfg, runner, rows, notes):
@@ -334,9 +338,9 @@ def plot_peers(data, *, axes=None):
             col = _exp_color(cmap, x)
             for rw, ls, mk in ((False, "-", "o"), (True, "--", "s")):
                 sel = dict(exponent=x, reweight=rw)
-                b.plot(*_xy(data.select(panel="b" if rw else "a", series="theory", **sel)), ls,
+                b.plot(*_xy(data.select(panel="b", series="theory", **sel)), ls,
                        color=col, label=f"a = {x:+g}" + (", reweighted 1/$\\pi$" if rw else ""))
-                _errorbar(b, data.select(panel="b" if rw else "a", series="simulation", **sel),
+                _errorbar(b, data.select(panel="b", series="simulation", **sel),
                           fmt=mk, color=col, mfc="white" if rw else col)
         b.set_xlabel(r"subsampling fraction $\gamma = f$")
         b.set_ylabel(r"test error $\varepsilon$")
