@@ -1,8 +1,9 @@
-"""What the benchmark scripts share: the machine's CPU name and plain-text tables."""
+"""What the benchmark scripts share: the machine's CPU name, plain-text tables, best-of timing."""
 
 from __future__ import annotations
 
 import platform
+import time
 from pathlib import Path
 
 
@@ -31,3 +32,13 @@ def table(header, rows):
     out += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                       for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
     return "\n".join(out)
+
+
+def best_time(fn, repeats):
+    """The smallest wall time of ``repeats`` calls of ``fn()``, in seconds."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 try:
@@ -32,6 +31,9 @@ except ImportError:  # running from a source checkout without installing
 from perceptron_pruning import get_learner, get_metric, simulate, theory
 from perceptron_pruning.metrics import margin
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import best_time  # noqa: E402
+
 VARIANTS = {
     "abs (peer)": dict(),
     "signed": dict(score="signed"),
@@ -40,15 +42,6 @@ VARIANTS = {
     "label_aware + score_noise": dict(label_aware=True, score_noise=0.3),
     "learned probe (hebb, 5)": dict(probe_alpha=5.0, probe_learner="hebb"),
 }
-
-
-def _best(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def bench_theory(learner, repeats):
@@ -63,7 +56,7 @@ def bench_theory(learner, repeats):
                          metric=m)
 
         run()  # warm-up: compiled kernels
-        out[name] = _best(run, repeats)
+        out[name] = best_time(run, repeats)
     return out
 
 
@@ -76,7 +69,7 @@ def bench_selection(repeats):
         def run(m=m, theta=theta):
             simulate(50, 80000.0, f=0.001, keep="hard", theta=theta, metric=m, seeds=1)
 
-        out[name] = _best(run, repeats)
+        out[name] = best_time(run, repeats)
     return out
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 try:
@@ -32,7 +31,7 @@ from perceptron_pruning import get_metric, simulate, theory
 from perceptron_pruning.peers import kolossov
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import cpu_name, fmt_time, table  # noqa: E402
+from _report import best_time, cpu_name, fmt_time, table  # noqa: E402
 
 RULES = {
     "keep hard, margin (peer)": None,
@@ -40,15 +39,6 @@ RULES = {
     "uncertainty a = -1": dict(exponent=-1.0),
     "uncertainty a = -1, reweighted": dict(exponent=-1.0, reweight=True),
 }
-
-
-def _best(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def bench_theory(theta, repeats):
@@ -63,7 +53,7 @@ def bench_theory(theta, repeats):
             theory.solve(f=0.3, theta=theta, **kw)
 
         run()  # warm-up: compiled kernels, the rule's constant
-        out[name] = _best(run, repeats)
+        out[name] = best_time(run, repeats)
     return out
 
 
@@ -78,7 +68,7 @@ def bench_selection(repeats):
         def run(kw=kw):
             simulate(50, 80000.0, f=0.001, learner="svm", seeds=1, **kw)
 
-        out[name] = _best(run, repeats)
+        out[name] = best_time(run, repeats)
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_checks import one_line_error, run_json
 
 import perceptron_pruning as pp
 from perceptron_pruning import cli, theory
@@ -32,24 +33,9 @@ CASES = [
 IDS = ["defaults", "logistic", "misspec2-flip", "truth"]
 
 
-def _run_json(capsys, argv):
-    assert main([*argv, "--json"]) == 0
-    out, err = capsys.readouterr()
-    assert err == "" and len(out.strip().splitlines()) == 1, err
-    return json.loads(out)
-
-
-def _one_line_error(capsys, argv, match):
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert out == "" and len(lines) == 1, err
-    assert "Traceback" not in err and "error" in lines[0] and match in lines[0], err
-
-
 @pytest.mark.parametrize("flags, opts", CASES, ids=IDS)
 def test_theory_json_keys_and_numbers(capsys, flags, opts):
-    pts = _run_json(capsys, ["theory", *THEORY, *flags])
+    pts = run_json(capsys, ["theory", *THEORY, *flags])
     ref = theory.curve(alpha_tot=[3.0, 6.0], f=0.5, learner="svm", **opts).points()
     for got, want in zip(pts, ref):
         for k in KEYS:
@@ -60,7 +46,7 @@ def test_theory_json_keys_and_numbers(capsys, flags, opts):
 
 @pytest.mark.parametrize("flags, opts", CASES, ids=IDS)
 def test_simulate_json_keys_and_numbers(capsys, flags, opts):
-    d = _run_json(capsys, ["simulate", *SIM, *flags])
+    d = run_json(capsys, ["simulate", *SIM, *flags])
     res = pp.simulate(60, 3.0, f=0.5, seeds=2, learner="svm", **opts)
     for k in KEYS:
         assert d[k] == {**DEFAULTS, **opts}.get(k, DEFAULTS[k]), k
@@ -96,7 +82,7 @@ def test_tables_show_the_options_only_when_they_differ_from_defaults(capsys):
 ])
 def test_bad_combinations_are_one_line_errors(capsys, cmd, flags, match):
     base = THEORY if cmd == "theory" else SIM
-    _one_line_error(capsys, [cmd, *base, *flags], match)
+    one_line_error(capsys, [cmd, *base, *flags], match)
 
 
 def test_figures_do_not_take_the_flags(capsys):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_checks import one_line_error, run_json
 
 import perceptron_pruning as pp
 from perceptron_pruning import cli, theory
@@ -16,28 +17,13 @@ from perceptron_pruning.cli import main
 KEYS = {"exponent", "score_scale", "pi", "reweight"}
 
 
-def _run_json(capsys, argv):
-    assert main([*argv, "--json"]) == 0
-    out, err = capsys.readouterr()
-    assert err == ""
-    return json.loads(out)
-
-
-def _one_line_error(capsys, argv, match):
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert out == "" and len(lines) == 1, err
-    assert "Traceback" not in err and match in lines[0], err
-
-
 @pytest.mark.parametrize("flags, opts", [
     ([], {}),
     (["--exponent", "-1", "--score-scale", "5"], {"exponent": -1.0, "score_scale": 5.0}),
     (["--exponent", "2", "--reweight"], {"exponent": 2.0, "reweight": True}),
 ])
 def test_theory_json(capsys, flags, opts):
-    pts = _run_json(capsys, ["theory", "--alpha-tot", "3", "6", "--f", "0.4", "--keep",
+    pts = run_json(capsys, ["theory", "--alpha-tot", "3", "6", "--f", "0.4", "--keep",
                              "uncertainty", "--learner", "svm", *flags])
     m = pp.get_metric("soft", **opts)
     ref = theory.curve(alpha_tot=[3.0, 6.0], f=0.4, keep="uncertainty", learner="svm",
@@ -49,7 +35,7 @@ def test_theory_json(capsys, flags, opts):
 
 
 def test_simulate_json_is_the_library(capsys):
-    got = _run_json(capsys, ["simulate", "--n", "60", "--alpha-tot", "4", "--f", "0.3",
+    got = run_json(capsys, ["simulate", "--n", "60", "--alpha-tot", "4", "--f", "0.3",
                              "--keep", "uncertainty", "--exponent", "-1", "--learner", "svm",
                              "--seeds", "2", "--jobs", "1"])
     ref = pp.simulate(60, 4, f=0.3, keep="uncertainty", learner="svm",
@@ -83,7 +69,7 @@ def test_table_names_the_rule(capsys):
 def test_bad_combinations_are_one_line(capsys, command, argv, match):
     base = ["--alpha-tot", "4", "--f", "0.4"] if command == "theory" else [
         "--n", "40", "--alpha-tot", "4", "--f", "0.4", "--seeds", "1"]
-    _one_line_error(capsys, [command, *base, "--learner", "svm", *argv], match)
+    one_line_error(capsys, [command, *base, "--learner", "svm", *argv], match)
 
 
 def test_figures_do_not_take_the_flags(capsys, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,7 +12,7 @@ from scipy.special import ndtr
 from ..noise import CLEAN, LabelNoise
 from ..registry import Plugin
 
-__all__ = ["Fields", "KeptLaw", "Metric", "Window", "keep_probability", "whole_plane"]
+__all__ = ["Fields", "KeptLaw", "Metric", "Window", "keep_probability", "t_strip", "whole_plane"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,18 @@ class KeptLaw:
                        ncon=self.ncon[keep], weight=self.weight, symmetric=self.symmetric,
                        labels=np.zeros(int(keep.sum()), dtype=np.int64), noise=self.noise,
                        window=self.window)
+
+
+def t_strip(lo, hi, c, s):
+    """The half-planes of the region ``u >= 0``, ``lo < t < hi`` (``t = c u + s w``; an infinite
+    end adds no half-plane), as :meth:`KeptLaw.from_regions` takes them.
+    """
+    reg = [(0.0, 1.0, 0.0)]
+    if math.isfinite(lo):
+        reg.append((-lo, c, s))
+    if math.isfinite(hi):
+        reg.append((hi, -c, -s))
+    return reg
 
 
 def whole_plane(noise=CLEAN) -> KeptLaw:

@@ -19,7 +19,7 @@ from .._validation import check_f, check_keep, check_real, check_theta
 from ..data import probe_cos_sin
 from ..noise import CLEAN
 from ..registry import get_learner, learner_names, register_metric
-from ._base import KeptLaw, Metric, Window, keep_probability, whole_plane
+from ._base import KeptLaw, Metric, Window, keep_probability, t_strip, whole_plane
 
 __all__ = ["SCORES", "ProbeMargin", "kept_threshold"]
 
@@ -202,7 +202,6 @@ def _strip_law(tau, *, keep, signed, sigma, label_aware, c, s, noise, weight, sy
     changes only across them, and with a label-aware filter the strips ``t > 0`` hold the
     correctly labelled examples, those with ``t < 0`` the mislabelled ones.
     """
-    half = (0.0, 1.0, 0.0)
     if sigma > 0.0:
         pts = [tau + z * sigma for z in _Z_CUTS]
         cuts = sorted({x for p in pts for x in (p, -p) if abs(x) < _T_MAX} | {0.0})
@@ -217,12 +216,7 @@ def _strip_law(tau, *, keep, signed, sigma, label_aware, c, s, noise, weight, sy
             mid = 0.5 * (max(lo, -_T_MAX) + min(hi, _T_MAX))
             if not (abs(mid) < tau if keep == "hard" else abs(mid) > tau):
                 continue
-        reg = [half]
-        if math.isfinite(lo):
-            reg.append((-lo, c, s))
-        if math.isfinite(hi):
-            reg.append((hi, -c, -s))
-        regions.append(reg)
+        regions.append(t_strip(lo, hi, c, s))
         labels.append((1 if lo >= 0.0 else -1) if label_aware else 0)
     return KeptLaw.from_regions(regions, weight=weight, symmetric=symmetric, labels=labels,
                                 noise=noise, window=window)

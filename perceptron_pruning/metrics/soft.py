@@ -31,7 +31,7 @@ from .._validation import check_f, check_real, check_theta
 from ..data import probe_cos_sin
 from ..noise import CLEAN
 from ..registry import register_metric
-from ._base import KeptLaw, Metric, whole_plane
+from ._base import KeptLaw, Metric, t_strip, whole_plane
 
 __all__ = ["SoftSelection", "SoftWindow", "log_uncertainty"]
 
@@ -264,15 +264,7 @@ class SoftSelection(Metric):
         c, s = probe_cos_sin(theta)
         cuts = _cuts(self, log_c)
         edges = [-math.inf, *sorted({-x for x in cuts if x > 0.0} | set(cuts)), math.inf]
-        half = (0.0, 1.0, 0.0)
-        regions = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            reg = [half]
-            if math.isfinite(lo):
-                reg.append((-lo, c, s))
-            if math.isfinite(hi):
-                reg.append((hi, -c, -s))
-            regions.append(reg)
+        regions = [t_strip(lo, hi, c, s) for lo, hi in zip(edges[:-1], edges[1:])]
         window = SoftWindow(c=c, s=s, metric=self, log_c=log_c, reweight=self.reweight)
         return KeptLaw.from_regions(regions, weight=2.0 / f, symmetric=theta in (0.0, 90.0),
                                     noise=noise, window=window)
