@@ -171,7 +171,9 @@ def test_constant_weights_equal_unweighted_at_scaled_lam(learner, lam, flip, kin
     wlaw = _reweighted(law, f)
     assert law_nodes(wlaw).vw is not None
     np.testing.assert_allclose(law_nodes(wlaw).vw, 1.0 / f)
-    alphas = np.array([0.2, 1.0, 3.0, 10.0])
+    # The weighted logistic kernel solves its proximal map point by point: two alphas keep
+    # its cases under ~10 s each (the identity is exact at every alpha).
+    alphas = np.array([0.2, 3.0] if learner == "logistic" else [0.2, 1.0, 3.0, 10.0])
     loss = LOSS_OF[learner]
     a, _ = _saddle_erm.solve_curve(wlaw, alphas, loss=loss, lam=lam)
     b, _ = _saddle_erm.solve_curve(law, alphas, loss=loss, lam=lam * f)
@@ -464,7 +466,7 @@ def test_continuous_weights_converge_with_the_law_rule(learner, lam, monkeypatch
     coordinates (a finer rule of the same law; the refinement's breakpoints sit at typical
     weights only). eps to 1e-7 (observed: svm 1.2e-9, logistic 9e-13, ridge 2e-13)."""
     law = _exp_law(10.0, LabelNoise(flip=0.1), a=1.5, k=3.0)
-    alphas = np.array([0.5, 3.0, 10.0])
+    alphas = np.array([0.5, 3.0] if learner == "logistic" else [0.5, 3.0, 10.0])
     a, _ = _saddle_erm.solve_curve(law, alphas, loss=LOSS_OF[learner], lam=lam)
     monkeypatch.setattr(_saddle_erm, "law_nodes",
                         lambda lw, **kw: law_nodes(lw, n_out=24, n_in=24, **kw))
