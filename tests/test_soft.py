@@ -188,6 +188,9 @@ def test_bad_combinations():
     # A rule that is zero beyond |t| = 1 cannot keep more than P(|t| < 1) = 0.683.
     with pytest.raises(ValueError, match="f must be at most 0.68"):
         soft(pi=lambda m: (m < 1.0).astype(float)).log_c(0.9)
+    with pytest.raises(ValueError, match="f must be at most 0.68"):  # f = 1 too: not all data
+        theory.solve(alpha_tot=4, f=1.0, keep="uncertainty", learner="svm",
+                     metric=soft(pi=lambda m: (m < 1.0).astype(float)))
     with pytest.raises(ValueError, match="pi\\(m\\) must return finite values >= 0"):
         soft(pi=lambda m: -np.ones_like(m)).log_c(0.5)
 

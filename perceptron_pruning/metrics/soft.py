@@ -5,7 +5,7 @@ reweighting of the kept examples' losses by ``1 / pi``.
 The shipped rule is their uncertainty sampling, ``pi(t) = min(c [s'(S t)]^a, 1)`` with
 ``s'(z) = p (1 - p)`` for the logistic ``p = 1 / (1 + e^-z)``: ``a > 0`` favours the hard
 examples (small ``|t|``), ``a < 0`` the easy ones, ``a = 0`` is random. ``c`` is solved so that
-``E[pi(t)] = f`` exactly for the probe field ``t ~ N(0, 1)``, by adaptive-free composite
+``E[pi(t)] = f`` exactly for the probe field ``t ~ N(0, 1)``, by composite
 Gauss-Legendre quadrature with breakpoints at the clip's kinks (where ``c g(t)`` crosses 1), not
 by a trapezoid on a grid.
 
@@ -256,9 +256,11 @@ class SoftSelection(Metric):
         """
         f, theta = check_f(f), check_theta(theta)
         self.check_keep(keep)
-        if keep == "random" or f == 1.0:
-            return whole_plane(noise)  # f = 1 keeps everything, with weights 1
-        log_c = self.log_c(f)
+        if keep == "random":
+            return whole_plane(noise)
+        log_c = self.log_c(f)  # (refuses an f the rule cannot reach)
+        if f == 1.0:
+            return whole_plane(noise)  # everything kept, with weights 1
         if self.pi is None and self.exponent == 0.0 and not self.reweight:
             return whole_plane(noise)  # pi = f everywhere
         c, s = probe_cos_sin(theta)
