@@ -211,8 +211,8 @@ def _metric(args):
         # Bernoulli selection is the soft metric's; name it for the user unless they chose one.
         name = "soft" if args.metric == "margin" else args.metric
         return get_metric(name, **opts, **soft)
-    for k in soft:
-        flag = "--" + k.replace("_", "-")
+    if soft:
+        flag = "--" + next(iter(soft)).replace("_", "-")
         raise ValueError(f"{flag} applies to --keep uncertainty only (Bernoulli selection by "
                          f"pi = min(c [s'(S t)]^a, 1)); got --keep {args.keep}")
     if not opts:
