@@ -3,6 +3,9 @@
 - :func:`clarabel_max_margin`: the max-margin problem solved directly as a QP by Clarabel.
 - :func:`teacher_problem`: Gaussian inputs labelled by a random teacher, drawn with numpy.
 - :func:`maxmargin_curve_point`: the textbook unpruned max-margin learning curve.
+- :func:`teacher_student`, :func:`erm_objective`, :func:`erm_gradient` and
+  :func:`clarabel_hinge`: data, objective, gradient and a QP oracle of the regularised learners
+  (optionally with per-example loss weights), in the package's convention.
 
 The replica-symmetric equations of the
 maximal-stability perceptron trained on ``P = alpha N`` teacher-labelled Gaussian examples
@@ -155,3 +158,63 @@ def teacher_problem(rng, n, p):
     X = rng.standard_normal((p, n))
     y = np.where(X @ t >= 0.0, 1.0, -1.0)
     return X, y
+
+
+def teacher_student(N, P, seed=0, flip=False):
+    """``X ~ N(0, 1)^(P x N)``, ``y = sign(x_0)``, optionally 10% of the labels flipped."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((P, N))
+    y = np.where(X[:, 0] >= 0.0, 1.0, -1.0)
+    if flip:
+        y[rng.random(P) < 0.1] *= -1.0
+    return X, y
+
+
+def _losses(X, y, J, loss):
+    h = X @ J / math.sqrt(X.shape[1])
+    if loss == "hinge":
+        return np.maximum(0.0, 1.0 - y * h)
+    if loss == "logistic":
+        return np.logaddexp(0.0, -y * h)
+    return 0.5 * (y - h) ** 2
+
+
+def erm_objective(X, y, J, loss, lam, v=None):
+    """``sum_mu v_mu loss(y_mu, J . x_mu / sqrt(N)) + lam |J|^2 / 2`` (``v`` None: all 1)."""
+    data = _losses(X, y, J, loss)
+    return float((data.sum() if v is None else v @ data) + 0.5 * lam * J @ J)
+
+
+def erm_gradient(X, y, J, loss, lam, v=None):
+    """Gradient of :func:`erm_objective` for the smooth losses (logistic, square)."""
+    N = X.shape[1]
+    h = X @ J / math.sqrt(N)
+    if loss == "logistic":
+        dh = -y * np.exp(-np.logaddexp(0.0, y * h))  # d/dh log(1 + exp(-y h)) = -y sigma(-y h)
+    else:
+        dh = h - y
+    return X.T @ (dh if v is None else v * dh) / math.sqrt(N) + lam * J
+
+
+def clarabel_hinge(X, y, lam, v=None, *, max_iter=None):
+    """Primal QP oracle of the (weighted) hinge loss: ``min lam |J|^2 / 2 + sum v xi``,
+    ``xi >= 0``, ``xi >= 1 - y x.J / sqrt(N)`` (``v`` None: all 1; ``max_iter`` None: Clarabel's
+    default).
+    """
+    import clarabel
+
+    P, N = X.shape
+    Z = sp.csc_matrix(X * (y / math.sqrt(N))[:, None])
+    Q = sp.block_diag([lam * sp.identity(N), sp.csc_matrix((P, P))], format="csc")
+    q = np.concatenate([np.zeros(N), np.ones(P) if v is None else v])
+    A = sp.vstack([sp.hstack([sp.csc_matrix((P, N)), -sp.identity(P)]),
+                   sp.hstack([-Z, -sp.identity(P)])], format="csc")
+    b = np.concatenate([np.zeros(P), -np.ones(P)])
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = 1e-12
+    if max_iter is not None:
+        settings.max_iter = max_iter
+    sol = clarabel.DefaultSolver(Q, q, A, b, [clarabel.NonnegativeConeT(2 * P)], settings).solve()
+    assert str(sol.status) == "Solved"
+    return np.array(sol.x)[:N]

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from reference import clarabel_hinge, erm_gradient, erm_objective, teacher_student
 
 from perceptron_pruning import _erm_solvers as es
 from perceptron_pruning._erm_solvers import LOSSES, Solution, hebb, solve
@@ -30,39 +31,6 @@ CASES = [
     (50, 100, 0.05, True),
     (40, 40, 0.02, False),
 ]
-
-
-def teacher_student(N, P, seed=0, flip=False):
-    """``X ~ N(0, 1)^(P x N)``, ``y = sign(x_0)``, optionally 10% of the labels flipped."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((P, N))
-    y = np.where(X[:, 0] >= 0.0, 1.0, -1.0)
-    if flip:
-        y[rng.random(P) < 0.1] *= -1.0
-    return X, y
-
-
-def objective(X, y, J, loss, lam):
-    """Independent evaluation of the objective in our convention."""
-    h = X @ J / math.sqrt(X.shape[1])
-    if loss == "hinge":
-        data = np.maximum(0.0, 1.0 - y * h)
-    elif loss == "logistic":
-        data = np.logaddexp(0.0, -y * h)
-    else:
-        data = 0.5 * (y - h) ** 2
-    return float(data.sum() + 0.5 * lam * J @ J)
-
-
-def gradient(X, y, J, loss, lam):
-    """Gradient of the smooth objectives (logistic, square), independently of the package."""
-    N = X.shape[1]
-    h = X @ J / math.sqrt(N)
-    if loss == "logistic":
-        dh = -y * np.exp(-np.logaddexp(0.0, y * h))  # d/dh log(1 + exp(-y h)) = -y sigma(-y h)
-    else:
-        dh = h - y
-    return X.T @ dh / math.sqrt(N) + lam * J
 
 
 def sklearn_J(X, y, loss, lam):
@@ -92,26 +60,6 @@ def rel(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def clarabel_hinge(X, y, lam):
-    """Primal QP oracle: min lam |J|^2 / 2 + sum xi, xi >= 0, xi >= 1 - y x.J / sqrt(N)."""
-    clarabel = pytest.importorskip("clarabel")
-    import scipy.sparse as sp
-
-    P, N = X.shape
-    Z = sp.csc_matrix(X * (y / math.sqrt(N))[:, None])
-    Q = sp.block_diag([lam * sp.identity(N), sp.csc_matrix((P, P))], format="csc")
-    q = np.concatenate([np.zeros(N), np.ones(P)])
-    A = sp.vstack([sp.hstack([sp.csc_matrix((P, N)), -sp.identity(P)]),
-                   sp.hstack([-Z, -sp.identity(P)])], format="csc")
-    b = np.concatenate([np.zeros(P), -np.ones(P)])
-    settings = clarabel.DefaultSettings()
-    settings.verbose = False
-    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = 1e-12
-    sol = clarabel.DefaultSolver(Q, q, A, b, [clarabel.NonnegativeConeT(2 * P)], settings).solve()
-    assert str(sol.status) == "Solved"
-    return np.array(sol.x)[:N]
-
-
 # ----------------------------------------------------------------------------------------------
 # Agreement with scikit-learn and with a QP oracle
 
@@ -124,8 +72,8 @@ def test_matches_sklearn(loss, N, P, lam, flip):
     J_sk = sklearn_J(X, y, loss, lam)
     assert rel(sol.w, J_sk) < 1e-6
     # Objectives: ours is the minimum, and sklearn's (recomputed in our convention) agrees.
-    obj_sk = objective(X, y, J_sk, loss, lam)
-    obj = objective(X, y, sol.w, loss, lam)
+    obj_sk = erm_objective(X, y, J_sk, loss, lam)
+    obj = erm_objective(X, y, sol.w, loss, lam)
     assert sol.objective == pytest.approx(obj, rel=1e-12)
     assert obj <= obj_sk * (1 + 1e-12)
     assert (obj_sk - obj) / obj < 1e-9
@@ -137,7 +85,7 @@ def test_hinge_matches_qp_oracle(N, P, lam, flip):
     sol = solve(X, y, loss="hinge", lam=lam)
     J_or = clarabel_hinge(X, y, lam)
     assert rel(sol.w, J_or) < 1e-6
-    assert sol.objective <= objective(X, y, J_or, "hinge", lam) * (1 + 1e-12)
+    assert sol.objective <= erm_objective(X, y, J_or, "hinge", lam) * (1 + 1e-12)
 
 
 def test_objective_scale_matches_sklearn_objective():
@@ -194,7 +142,7 @@ def test_hinge_kkt(N, P, lam, flip):
 def test_gradient_vanishes(loss, N, P, lam, flip):
     X, y = teacher_student(N, P, seed=N + 2 * P, flip=flip)
     sol = solve(X, y, loss=loss, lam=lam)
-    g = gradient(X, y, sol.w, loss, lam)
+    g = erm_gradient(X, y, sol.w, loss, lam)
     assert np.linalg.norm(g) <= 1e-9 * lam * np.linalg.norm(sol.w)
     if loss == "logistic":
         assert sol.certificate == pytest.approx(
@@ -277,7 +225,7 @@ def test_logistic_tiny_lambda_separable():
     # Separable data and tiny lam: |J| grows large, CG is ill-conditioned; still certified.
     X, y = teacher_student(40, 20, seed=8)
     sol = solve(X, y, loss="logistic", lam=1e-6)
-    g = gradient(X, y, sol.w, "logistic", 1e-6)
+    g = erm_gradient(X, y, sol.w, "logistic", 1e-6)
     assert sol.certificate <= 1e-10
     assert np.linalg.norm(g) <= 1e-9 * 1e-6 * np.linalg.norm(sol.w)
 
@@ -307,7 +255,7 @@ def test_hinge_degenerate_small_lambda(N, P, lam, seed):
     sol = solve(X, y, loss="hinge", lam=lam)
     assert sol.certificate <= 1e-10
     J_or = clarabel_hinge(X, y, lam)
-    obj_or = objective(X, y, J_or, "hinge", lam)
+    obj_or = erm_objective(X, y, J_or, "hinge", lam)
     assert sol.objective <= obj_or * (1 + 1e-9)
     assert (obj_or - sol.objective) / obj_or < 1e-7  # the oracle is accurate to its tolerance
 
@@ -359,11 +307,11 @@ def test_edge_cases(loss):
         lam = 0.3
         sol = solve(X, y, loss=loss, lam=lam)
         assert sol.certificate <= 1e-10
-        assert sol.objective == pytest.approx(objective(X, y, sol.w, loss, lam), rel=1e-12)
+        assert sol.objective == pytest.approx(erm_objective(X, y, sol.w, loss, lam), rel=1e-12)
         # Compare with a generic minimiser started at our answer and at zero.
         from scipy.optimize import minimize
 
-        res = minimize(lambda J, X=X, y=y, lam=lam: objective(X, y, J, loss, lam),
+        res = minimize(lambda J, X=X, y=y, lam=lam: erm_objective(X, y, J, loss, lam),
                        np.zeros(X.shape[1]), method="Powell",
                        options={"xtol": 1e-10, "ftol": 1e-14, "maxfev": 200000})
         assert sol.objective <= res.fun + 1e-9 * abs(res.fun)

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+from reference import clarabel_hinge, erm_gradient, erm_objective, teacher_student
 
 from perceptron_pruning import get_learner
 from perceptron_pruning._erm_solvers import LOSSES, hebb, solve
@@ -25,16 +26,6 @@ CASES = [
     (50, 100, 0.05, True),
     (40, 40, 0.02, False),
 ]
-
-
-def teacher_student(N, P, seed=0, flip=False):
-    """``X ~ N(0, 1)^(P x N)``, ``y = sign(x_0)``, optionally 10% of the labels flipped."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((P, N))
-    y = np.where(X[:, 0] >= 0.0, 1.0, -1.0)
-    if flip:
-        y[rng.random(P) < 0.1] *= -1.0
-    return X, y
 
 
 def lognormal_weights(P, seed, spread=1.0):
@@ -59,52 +50,8 @@ def selection(N, P, seed, decades=4):
     return X, y, v
 
 
-def objective(X, y, J, loss, lam, v):
-    """The weighted objective, evaluated independently of the package."""
-    h = X @ J / math.sqrt(X.shape[1])
-    if loss == "hinge":
-        data = np.maximum(0.0, 1.0 - y * h)
-    elif loss == "logistic":
-        data = np.logaddexp(0.0, -y * h)
-    else:
-        data = 0.5 * (y - h) ** 2
-    return float(v @ data + 0.5 * lam * J @ J)
-
-
-def gradient(X, y, J, loss, lam, v):
-    """Gradient of the weighted smooth objectives (logistic, square)."""
-    N = X.shape[1]
-    h = X @ J / math.sqrt(N)
-    if loss == "logistic":
-        dh = -y * np.exp(-np.logaddexp(0.0, y * h))  # -y sigma(-y h)
-    else:
-        dh = h - y
-    return X.T @ (v * dh) / math.sqrt(N) + lam * J
-
-
 def rel(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
-def clarabel_weighted_hinge(X, y, lam, v):
-    """Primal QP oracle: min lam |J|^2 / 2 + sum v xi, xi >= 0, xi >= 1 - y x.J / sqrt(N)."""
-    clarabel = pytest.importorskip("clarabel")
-    import scipy.sparse as sp
-
-    P, N = X.shape
-    Z = sp.csc_matrix(X * (y / math.sqrt(N))[:, None])
-    Q = sp.block_diag([lam * sp.identity(N), sp.csc_matrix((P, P))], format="csc")
-    q = np.concatenate([np.zeros(N), v])
-    A = sp.vstack([sp.hstack([sp.csc_matrix((P, N)), -sp.identity(P)]),
-                   sp.hstack([-Z, -sp.identity(P)])], format="csc")
-    b = np.concatenate([np.zeros(P), -np.ones(P)])
-    settings = clarabel.DefaultSettings()
-    settings.verbose = False
-    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = 1e-12
-    settings.max_iter = 500
-    sol = clarabel.DefaultSolver(Q, q, A, b, [clarabel.NonnegativeConeT(2 * P)], settings).solve()
-    assert str(sol.status) == "Solved"
-    return np.array(sol.x)[:N]
 
 
 def sklearn_weighted_J(X, y, loss, lam, v):
@@ -136,9 +83,9 @@ def test_hinge_weighted_matches_clarabel(N, P, lam, flip):
     v = lognormal_weights(P, seed=P)
     sol = solve(X, y, loss="hinge", lam=lam, sample_weight=v)
     assert sol.certificate <= 1e-10
-    J_or = clarabel_weighted_hinge(X, y, lam, v)
-    obj_or = objective(X, y, J_or, "hinge", lam, v)
-    obj = objective(X, y, sol.w, "hinge", lam, v)
+    J_or = clarabel_hinge(X, y, lam, v, max_iter=500)
+    obj_or = erm_objective(X, y, J_or, "hinge", lam, v)
+    obj = erm_objective(X, y, sol.w, "hinge", lam, v)
     assert sol.objective == pytest.approx(obj, rel=1e-12)
     assert abs(obj - obj_or) / obj_or < 1e-8
     # Any J bounds the minimum from above, so the certified gap bounds our excess over it.
@@ -161,13 +108,13 @@ def test_smooth_weighted_matches_sklearn(loss, N, P, lam, flip):
     sol = solve(X, y, loss=loss, lam=lam, sample_weight=v)
     J_sk = sklearn_weighted_J(X, y, loss, lam, v)
     assert rel(sol.w, J_sk) < 1e-7
-    obj = objective(X, y, sol.w, loss, lam, v)
-    obj_sk = objective(X, y, J_sk, loss, lam, v)
+    obj = erm_objective(X, y, sol.w, loss, lam, v)
+    obj_sk = erm_objective(X, y, J_sk, loss, lam, v)
     assert sol.objective == pytest.approx(obj, rel=1e-12)
     assert obj <= obj_sk * (1 + 1e-12)
     assert (obj_sk - obj) / obj < 1e-10
     # The certificate is the weighted one: an independent gradient vanishes.
-    g = gradient(X, y, sol.w, loss, lam, v)
+    g = erm_gradient(X, y, sol.w, loss, lam, v)
     assert np.linalg.norm(g) <= 1e-9 * lam * np.linalg.norm(sol.w)
     assert rel(solve(X, y, loss=loss, lam=lam).w, J_sk) > 1e-2
 
@@ -224,17 +171,17 @@ def test_selection_weights_certified(loss, N, P, lam, seed):
     assert v.min() == 1.0 and v.max() == pytest.approx(1e4)
     sol = solve(X, y, loss=loss, lam=lam, sample_weight=v)
     assert 0.0 <= sol.certificate <= 1e-10
-    obj = objective(X, y, sol.w, loss, lam, v)
+    obj = erm_objective(X, y, sol.w, loss, lam, v)
     # Rounding in the margins is amplified by the weights: 1e-12 relative is not attainable.
     assert sol.objective == pytest.approx(obj, rel=1e-10)
     if loss == "hinge":
-        J_or = clarabel_weighted_hinge(X, y, lam, v)
-        obj_or = objective(X, y, J_or, loss, lam, v)
+        J_or = clarabel_hinge(X, y, lam, v, max_iter=500)
+        obj_or = erm_objective(X, y, J_or, loss, lam, v)
         # Any J bounds the minimum from above, so the certified gap bounds our excess over it.
         assert obj - obj_or <= (sol.certificate + 1e-12) * obj
         assert abs(obj_or - obj) / obj_or < 1e-8
     else:
-        g = gradient(X, y, sol.w, loss, lam, v)
+        g = erm_gradient(X, y, sol.w, loss, lam, v)
         assert np.linalg.norm(g) <= 1e-8 * lam * np.linalg.norm(sol.w)
         assert rel(sol.w, sklearn_weighted_J(X, y, loss, lam, v)) < 1e-6
 
@@ -249,10 +196,10 @@ def test_extreme_weights_certified(loss):
     sol = solve(X, y, loss=loss, lam=lam, sample_weight=v)
     assert sol.certificate <= 1e-10
     if loss == "hinge":
-        obj_or = objective(X, y, clarabel_weighted_hinge(X, y, lam, v), loss, lam, v)
+        obj_or = erm_objective(X, y, clarabel_hinge(X, y, lam, v, max_iter=500), loss, lam, v)
         assert abs(sol.objective - obj_or) / obj_or < 1e-8
     else:
-        g = gradient(X, y, sol.w, loss, lam, v)
+        g = erm_gradient(X, y, sol.w, loss, lam, v)
         assert np.linalg.norm(g) <= 1e-8 * lam * np.linalg.norm(sol.w)
 
 
@@ -297,7 +244,7 @@ def test_erm_learners_pass_weights(name, loss):
     assert learner.weighted
     fit = learner.fit(X, y, sample_weight=v)
     np.testing.assert_array_equal(fit.w, solve(X, y, loss=loss, lam=0.05, sample_weight=v).w)
-    assert fit.objective == pytest.approx(objective(X, y, fit.w, loss, 0.05, v), rel=1e-12)
+    assert fit.objective == pytest.approx(erm_objective(X, y, fit.w, loss, 0.05, v), rel=1e-12)
     # train_error stays a plain fraction of the examples.
     assert fit.stats["train_error"] == np.mean(y * (X @ fit.w) <= 0.0)
     np.testing.assert_array_equal(learner.fit(X, y).w, solve(X, y, loss=loss, lam=0.05).w)
