@@ -107,11 +107,13 @@ def _row(panel, series, x, y, *, yerr=math.nan, theory=None, **par):
     return r
 
 
-def _sim_points(runner, cfg, desc, grids, th_of, panel, par_of):
-    """Simulated points of ``grids`` (one sweep), each with its theory from ``th_of``."""
+def _sim_points(runner, cfg, desc, grids, th_of, par_of):
+    """Simulated points of ``grids`` (one sweep), each in the panel ``par_of`` names and with its
+    theory from ``th_of``.
+    """
     rows = []
     for p in runner.simulate_points(cfg, desc, grids):
-        key, par = par_of(p)
+        key, panel, par = par_of(p)
         rows.append(_row(panel, "simulation", p["f"], p["eps_mean"], yerr=p["eps_sem"],
                          theory=th_of[key], n=p["n"], alpha_prune=p["alpha_prune_mean"],
                          **par))
@@ -157,11 +159,10 @@ def _kolossov_panels(cfg, runner, rows, notes):
 
     def par_of(p):
         a, rw = p["exponent"], p["reweight"]
-        return (a, rw, p["f"]), {"exponent": a, "reweight": rw, "lam": KOLOSSOV_LAM}
+        return ((a, rw, p["f"]), "b" if rw else "a",
+                {"exponent": a, "reweight": rw, "lam": KOLOSSOV_LAM})
 
-    sims = _sim_points(runner, cfg, "peers (a, b)", grids, th, "a", par_of)
-    for r in sims:
-        r["panel"] = "b" if r["reweight"] else "a"
+    sims = _sim_points(runner, cfg, "peers (a, b)", grids, th, par_of)
     rows += sims
     notes.update(_gap_notes([r for r in rows if r["panel"] in "ab"], "ab_"))
     rows += [{**r, "panel": "b"} for r in sims
@@ -203,14 +204,11 @@ def _dohmatob_panels(cfg, runner, rows, notes):
     def par_of(p):
         gen = "strong" if p["truth_cos"] == DOHMATOB_GENERATORS["strong"] else "weak"
         rule = "valid" if p["label_aware"] else p["keep"]
-        return (gen, p["alpha_tot"], rule, p["f"]), {
-            "generator": gen, "truth_cos": p["truth_cos"], "alpha_tot": p["alpha_tot"],
-            "rule": rule}
+        return ((gen, p["alpha_tot"], rule, p["f"]), "c" if gen == "strong" else "d",
+                {"generator": gen, "truth_cos": p["truth_cos"], "alpha_tot": p["alpha_tot"],
+                 "rule": rule})
 
-    sims = _sim_points(runner, cfg, "peers (c, d)", grids, th, "c", par_of)
-    for r in sims:
-        r["panel"] = "c" if r["generator"] == "strong" else "d"
-    rows += sims
+    rows += _sim_points(runner, cfg, "peers (c, d)", grids, th, par_of)
     from .figures import _gap_notes
 
     notes.update(_gap_notes([r for r in rows if r["panel"] in "cd"], "cd_"))
