@@ -252,12 +252,6 @@ def run_weighted(args):
     print(table(header, rows))
 
 
-
-
-
-
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 400 instances only")
