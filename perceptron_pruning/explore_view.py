@@ -22,11 +22,11 @@ from urllib.parse import urlencode
 import numpy as np
 
 from ._validation import check_int, check_real
-from .metrics.margin import SCORES
+from .metrics.margin import SCORES, ProbeMargin
 
-# The explorer's rules: the deterministic ones of the margin metric (soft selection, keep
-# "uncertainty", has its own metric and options and is not among its controls).
-KEEP_RULES = ("hard", "easy", "random")
+# The explorer's rules: the margin metric's (soft selection, keep "uncertainty", has its own
+# metric and options and is not among its controls).
+KEEP_RULES = ProbeMargin.keeps
 
 __all__ = ["ALPHA_GRID", "KEEP_RULES", "LIMITS", "MAX_F_VALUES", "OPTIONAL_CONTROLS",
            "SEPARABLE_ONLY", "ViewState", "check_state", "eligible_fraction", "eps_at_budget",
